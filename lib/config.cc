@@ -1,0 +1,224 @@
+// Loading sealmilter.conf (TOML) into a Config, strictly: unknown keys, wrong
+// types, bad values and oversized files are errors with file:line:column.
+// toml++ exceptions are caught here and never leave this file.
+#include "lib/config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <toml++/toml.h>
+
+#include "lib/config_schema.h"
+
+namespace seal {
+namespace {
+
+std::string Position(std::string_view source, const toml::source_region& r) {
+  std::string out(source);
+  out += ':';
+  out += std::to_string(r.begin.line);
+  out += ':';
+  out += std::to_string(r.begin.column);
+  return out;
+}
+
+std::string_view NodeTypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "array";
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "floating-point number";
+    case toml::node_type::boolean: return "boolean";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+    case toml::node_type::none: return "nothing";
+  }
+  return "unknown";
+}
+
+// Which TOML types a key accepts.
+bool AcceptsString(ValueType t) { return t != ValueType::kBool && t != ValueType::kInteger; }
+bool AcceptsInteger(ValueType t) {
+  return t == ValueType::kInteger || t == ValueType::kSize ||
+         t == ValueType::kDuration || t == ValueType::kMode;
+}
+
+Result<Value> ConvertNode(const KeyDef& def, const toml::node& node) {
+  if (const auto* s = node.as_string(); s && AcceptsString(def.type)) {
+    return ParseValueText(def, s->get());
+  }
+  if (const auto* i = node.as_integer(); i && AcceptsInteger(def.type)) {
+    return ParseValueInteger(def, i->get());
+  }
+  if (const auto* b = node.as_boolean(); b && def.type == ValueType::kBool) {
+    return Value(b->get());
+  }
+  return InvalidArgumentError(std::string(def.key) + ": expected " +
+                              std::string(ValueTypeName(def.type)) + ", got " +
+                              std::string(NodeTypeName(node)));
+}
+
+bool IsSectionPrefix(std::string_view prefix) {
+  for (const KeyDef& def : Schema()) {
+    if (def.key.size() > prefix.size() && def.key.starts_with(prefix) &&
+        def.key[prefix.size()] == '.') {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string SectionList() {
+  std::string out;
+  for (const KeyDef& def : Schema()) {
+    std::string section(def.key.substr(0, def.key.find('.')));
+    if (out.find("[" + section + "]") == std::string::npos) {
+      if (!out.empty()) out += ' ';
+      out += "[" + section + "]";
+    }
+  }
+  return out;
+}
+
+class Loader {
+ public:
+  Loader(std::string_view source, Config& config)
+      : source_(source), config_(config) {}
+
+  Status Walk(const toml::table& table, const std::string& prefix) {
+    for (const auto& [key, node] : table) {
+      std::string name = prefix.empty() ? std::string(key.str())
+                                        : prefix + "." + std::string(key.str());
+      std::string where = Position(source_, key.source());
+      if (const KeyDef* def = FindKey(name)) {
+        Result<Value> value = ConvertNode(*def, node);
+        if (!value.ok()) return value.status().WithContext(where);
+        def->set(config_, *value);
+        continue;
+      }
+      if (const auto* sub = node.as_table(); sub && IsSectionPrefix(name)) {
+        SEAL_RETURN_IF_ERROR(Walk(*sub, name));
+        continue;
+      }
+      std::string msg = "unknown key '" + name + "'";
+      if (node.is_table()) {
+        msg = "unknown section [" + name + "] (sections: " + SectionList() +
+              ")";
+      } else if (IsSectionPrefix(name)) {
+        msg = "'" + name + "' must be a table ([" + name + "])";
+      } else if (std::string_view hint = SuggestKey(name); !hint.empty()) {
+        msg += " (did you mean '" + std::string(hint) + "'?)";
+      }
+      return InvalidArgumentError(where + ": " + msg);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string_view source_;
+  Config& config_;
+};
+
+}  // namespace
+
+Config Config::Defaults() {
+  Config config;
+  for (const KeyDef& def : Schema()) {
+    Result<Value> value = ParseValueText(def, def.default_value);
+    // The schema test proves every default parses; a failure here is a bug
+    // caught by that test, not a runtime condition.
+    if (value.ok()) def.set(config, *value);
+  }
+  config.source = std::string(kEmbeddedDefaultsSource);
+  return config;
+}
+
+Result<Config> ParseConfig(std::string_view text, std::string_view source_name) {
+  if (text.size() > kMaxConfigFileBytes) {
+    return ResourceExhaustedError(std::string(source_name) + ": config is " +
+                                  std::to_string(text.size()) +
+                                  " bytes, more than the limit of " +
+                                  std::to_string(kMaxConfigFileBytes));
+  }
+  if (text.find('\0') != std::string_view::npos) {
+    return ParseError(std::string(source_name) + ": config contains a NUL byte");
+  }
+  Config config = Config::Defaults();
+  config.source = std::string(source_name);
+  try {
+    toml::table table = toml::parse(text, source_name);
+    Loader loader(source_name, config);
+    SEAL_RETURN_IF_ERROR(loader.Walk(table, ""));
+  } catch (const toml::parse_error& e) {
+    return ParseError(Position(source_name, e.source()) + ": " +
+                      std::string(e.description()));
+  } catch (const std::exception& e) {
+    return ParseError(std::string(source_name) + ": " + e.what());
+  }
+  return config;
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    int err = errno;
+    Status s = ErrnoError("cannot open config file " + path, err);
+    return err == ENOENT ? NotFoundError(s.message()) : s;
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return InvalidArgumentError(path + ": not a regular file");
+  }
+  std::string text;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      return ErrnoError("cannot read config file " + path, err);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > kMaxConfigFileBytes) break;  // ParseConfig reports it
+  }
+  close(fd);
+  return ParseConfig(text, path);
+}
+
+std::string RenderConfig(const Config& config) {
+  std::string out = "# effective configuration from " + config.source + "\n";
+  std::string section;
+  for (const KeyDef& def : Schema()) {
+    size_t dot = def.key.find('.');
+    std::string this_section(def.key.substr(0, dot));
+    if (this_section != section) {
+      section = this_section;
+      out += "\n[" + section + "]\n";
+    }
+    out += std::string(def.key.substr(dot + 1)) + " = " +
+           RenderValue(def, def.get(config)) + "\n";
+  }
+  return out;
+}
+
+void CarryNonReloadable(const Config& running, Config& next,
+                        std::vector<std::string>& not_applied) {
+  for (const KeyDef& def : Schema()) {
+    if (def.reloadable) continue;
+    Value old_value = def.get(running);
+    if (old_value != def.get(next)) {
+      not_applied.emplace_back(def.key);
+      def.set(next, old_value);
+    }
+  }
+}
+
+}  // namespace seal

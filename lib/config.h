@@ -1,0 +1,75 @@
+// Config: the typed settings of sealmilter, and loading them from TOML.
+//
+// Every key is declared once, in the schema table (lib/config_schema.cc):
+// name, type, default, whether SIGUSR1 reload applies it, and a doc line.
+// Loading rejects unknown keys, wrong types and out-of-range values with
+// "file:line:column: message". A Config is a plain value; the running daemon
+// shares it read-only through a Snapshot (lib/snapshot.h).
+#ifndef SEALMILTER_LIB_CONFIG_H_
+#define SEALMILTER_LIB_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/status.h"
+
+namespace seal {
+
+struct Config {
+  struct Milter {
+    std::string socket;        // "unix:/path", "inet:port@host", ...
+    uint32_t socket_mode = 0;  // permissions of a unix socket
+    std::string socket_group;  // group owning a unix socket ("" = group)
+    std::string user;          // drop privileges to this user ("" = stay)
+    std::string group;         // and this group ("" = user's primary group)
+    std::string chroot;        // chroot directory ("" = none)
+    std::string pid_file;      // "" = none
+    int64_t timeout_seconds = 0;  // I/O timeout towards the MTA
+    int64_t backlog = 0;          // listen(2) backlog
+  } milter;
+  struct Spool {
+    std::string directory;      // where spilled message bodies go
+    uint64_t memory_limit = 0;  // bytes kept in memory before spilling
+    uint64_t max_size = 0;      // bytes accepted per message
+  } spool;
+  struct Log {
+    std::string facility;  // syslog facility name
+    std::string level;     // error|warning|notice|info|debug
+  } log;
+
+  // Where this config came from: a path, or "(embedded defaults)".
+  std::string source;
+
+  // A Config holding every key's schema default.
+  static Config Defaults();
+};
+
+inline constexpr std::string_view kEmbeddedDefaultsSource =
+    "(embedded defaults)";
+inline constexpr std::string_view kDefaultConfigPath =
+    "/etc/sealmilter/sealmilter.conf";
+// Config files larger than this are refused (a config is never this big; a
+// huge file is a mistake or an attack on the parser).
+inline constexpr uint64_t kMaxConfigFileBytes = 1 << 20;
+
+// Parses TOML text. `source_name` prefixes error positions.
+Result<Config> ParseConfig(std::string_view text, std::string_view source_name);
+
+// Reads and parses a config file. A missing or unreadable file is an error.
+Result<Config> LoadConfigFile(const std::string& path);
+
+// Renders a config as TOML, every key with its effective value (for
+// `sealmilter -p`).
+std::string RenderConfig(const Config& config);
+
+// For reload: keys that cannot change without a restart keep their value from
+// `running`; the names of keys whose value differed are appended to
+// `not_applied`.
+void CarryNonReloadable(const Config& running, Config& next,
+                        std::vector<std::string>& not_applied);
+
+}  // namespace seal
+
+#endif  // SEALMILTER_LIB_CONFIG_H_

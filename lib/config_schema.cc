@@ -1,0 +1,343 @@
+// The config schema table and value conversion (sizes, durations, modes,
+// enums). Add a key here, in sealmilter.conf(5), and in struct Config.
+#include "lib/config_schema.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <limits>
+#include <type_traits>
+
+namespace seal {
+namespace {
+
+template <auto Section, auto Field>
+void SetField(Config& config, const Value& value) {
+  auto& field = (config.*Section).*Field;
+  using F = std::remove_reference_t<decltype(field)>;
+  if constexpr (std::is_same_v<F, std::string>) {
+    field = std::get<std::string>(value);
+  } else if constexpr (std::is_same_v<F, bool>) {
+    field = std::get<bool>(value);
+  } else {
+    field = static_cast<F>(std::get<int64_t>(value));
+  }
+}
+
+template <auto Section, auto Field>
+Value GetField(const Config& config) {
+  const auto& field = (config.*Section).*Field;
+  using F = std::remove_cvref_t<decltype(field)>;
+  if constexpr (std::is_same_v<F, std::string> || std::is_same_v<F, bool>) {
+    return Value(field);
+  } else {
+    return Value(static_cast<int64_t>(field));
+  }
+}
+
+constexpr int64_t kMaxI64 = std::numeric_limits<int64_t>::max();
+constexpr int64_t kGiB = int64_t{1} << 30;
+
+using M = Config::Milter;
+using S = Config::Spool;
+using L = Config::Log;
+
+// Documentation order. Keep one line per doc string: the man page carries the
+// long explanation.
+const std::array kSchema = {
+    KeyDef{"milter.socket", ValueType::kString,
+           "unix:/run/sealmilter/sealmilter.sock", false,
+           "Socket the MTA connects to: unix:PATH, local:PATH, "
+           "inet:PORT@HOST or inet6:PORT@HOST.",
+           "", 0, 0, &SetField<&Config::milter, &M::socket>,
+           &GetField<&Config::milter, &M::socket>},
+    KeyDef{"milter.socket_mode", ValueType::kMode, "0660", false,
+           "Permissions of a unix socket, octal.", "", 0, 0777,
+           &SetField<&Config::milter, &M::socket_mode>,
+           &GetField<&Config::milter, &M::socket_mode>},
+    KeyDef{"milter.socket_group", ValueType::kString, "", false,
+           "Group owning a unix socket; empty means milter.group.", "", 0, 0,
+           &SetField<&Config::milter, &M::socket_group>,
+           &GetField<&Config::milter, &M::socket_group>},
+    KeyDef{"milter.user", ValueType::kString, "sealmilter", false,
+           "User to run as after start-up; empty means do not change user.",
+           "", 0, 0, &SetField<&Config::milter, &M::user>,
+           &GetField<&Config::milter, &M::user>},
+    KeyDef{"milter.group", ValueType::kString, "", false,
+           "Group to run as; empty means the primary group of milter.user.",
+           "", 0, 0, &SetField<&Config::milter, &M::group>,
+           &GetField<&Config::milter, &M::group>},
+    KeyDef{"milter.chroot", ValueType::kString, "", false,
+           "Directory to chroot into after start-up; empty means none.", "", 0,
+           0, &SetField<&Config::milter, &M::chroot>,
+           &GetField<&Config::milter, &M::chroot>},
+    KeyDef{"milter.pid_file", ValueType::kString, "", false,
+           "File to write the process id to; empty means none.", "", 0, 0,
+           &SetField<&Config::milter, &M::pid_file>,
+           &GetField<&Config::milter, &M::pid_file>},
+    KeyDef{"milter.timeout", ValueType::kDuration, "5m", false,
+           "How long to wait for the MTA before giving up a connection.", "",
+           1, 86400, &SetField<&Config::milter, &M::timeout_seconds>,
+           &GetField<&Config::milter, &M::timeout_seconds>},
+    KeyDef{"milter.backlog", ValueType::kInteger, "128", false,
+           "Listen backlog of the milter socket.", "", 1, 65535,
+           &SetField<&Config::milter, &M::backlog>,
+           &GetField<&Config::milter, &M::backlog>},
+    KeyDef{"spool.directory", ValueType::kString, "/var/spool/sealmilter",
+           true,
+           "Directory for unlinked temporary files holding large messages.",
+           "", 0, 0, &SetField<&Config::spool, &S::directory>,
+           &GetField<&Config::spool, &S::directory>},
+    KeyDef{"spool.memory_limit", ValueType::kSize, "1M", true,
+           "Bytes of a message kept in memory before it spills to disk.", "",
+           0, kGiB, &SetField<&Config::spool, &S::memory_limit>,
+           &GetField<&Config::spool, &S::memory_limit>},
+    KeyDef{"spool.max_size", ValueType::kSize, "64M", true,
+           "Largest message accepted for inspection; larger ones are "
+           "rejected.",
+           "", 1024, 16 * kGiB, &SetField<&Config::spool, &S::max_size>,
+           &GetField<&Config::spool, &S::max_size>},
+    KeyDef{"log.facility", ValueType::kEnum, "mail", false,
+           "Syslog facility.",
+           "mail|daemon|user|local0|local1|local2|local3|local4|local5|"
+           "local6|local7",
+           0, 0, &SetField<&Config::log, &L::facility>,
+           &GetField<&Config::log, &L::facility>},
+    KeyDef{"log.level", ValueType::kEnum, "info", true,
+           "Lowest severity logged.", "error|warning|notice|info|debug", 0, 0,
+           &SetField<&Config::log, &L::level>,
+           &GetField<&Config::log, &L::level>},
+};
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+bool ParseDecimal(std::string_view digits, int64_t& out) {
+  if (digits.empty()) return false;
+  auto [ptr, ec] =
+      std::from_chars(digits.data(), digits.data() + digits.size(), out);
+  return ec == std::errc() && ptr == digits.data() + digits.size() && out >= 0;
+}
+
+std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+Status RangeError(const KeyDef& def, std::string_view shown) {
+  return InvalidArgumentError(
+      std::string(def.key) + ": value " + std::string(shown) +
+      " is out of range (" + std::to_string(def.min) + ".." +
+      std::to_string(def.max) + ")");
+}
+
+Result<Value> CheckRange(const KeyDef& def, int64_t n, std::string_view shown) {
+  if (n < def.min || n > def.max) return RangeError(def, shown);
+  return Value(n);
+}
+
+// "64M" -> 67108864. Units are binary; an optional "iB"/"B" is accepted.
+Result<Value> ParseSize(const KeyDef& def, std::string_view text) {
+  std::string_view s = text;
+  int64_t multiplier = 1;
+  if (s.ends_with("iB")) s.remove_suffix(2);
+  else if (s.ends_with("B")) s.remove_suffix(1);
+  if (!s.empty()) {
+    switch (s.back()) {
+      case 'k': case 'K': multiplier = int64_t{1} << 10; break;
+      case 'm': case 'M': multiplier = int64_t{1} << 20; break;
+      case 'g': case 'G': multiplier = int64_t{1} << 30; break;
+      default: break;
+    }
+    if (multiplier != 1) s.remove_suffix(1);
+  }
+  int64_t n = 0;
+  if (!ParseDecimal(s, n)) {
+    return InvalidArgumentError(std::string(def.key) + ": " + Quote(text) +
+                                " is not a size (examples: 65536, \"512K\", "
+                                "\"64M\", \"1G\")");
+  }
+  if (n > kMaxI64 / multiplier) return RangeError(def, Quote(text));
+  return CheckRange(def, n * multiplier, Quote(text));
+}
+
+// "5m" -> 300. Units: s, m, h, d; none means seconds.
+Result<Value> ParseDuration(const KeyDef& def, std::string_view text) {
+  std::string_view s = text;
+  int64_t multiplier = 1;
+  if (!s.empty()) {
+    switch (s.back()) {
+      case 's': multiplier = 1; break;
+      case 'm': multiplier = 60; break;
+      case 'h': multiplier = 3600; break;
+      case 'd': multiplier = 86400; break;
+      default: multiplier = 0; break;
+    }
+    if (multiplier != 0) s.remove_suffix(1);
+    else multiplier = 1;
+  }
+  int64_t n = 0;
+  if (!ParseDecimal(s, n)) {
+    return InvalidArgumentError(std::string(def.key) + ": " + Quote(text) +
+                                " is not a duration (examples: 30, \"30s\", "
+                                "\"5m\", \"2h\", \"1d\")");
+  }
+  if (n > kMaxI64 / multiplier) return RangeError(def, Quote(text));
+  return CheckRange(def, n * multiplier, Quote(text));
+}
+
+Result<Value> ParseMode(const KeyDef& def, std::string_view text) {
+  bool octal = !text.empty() && text.size() <= 4 &&
+               std::all_of(text.begin(), text.end(),
+                           [](char c) { return c >= '0' && c <= '7'; });
+  if (!octal) {
+    return InvalidArgumentError(std::string(def.key) + ": " + Quote(text) +
+                                " is not an octal file mode (example: "
+                                "\"0660\")");
+  }
+  int64_t mode = 0;
+  for (char c : text) mode = mode * 8 + (c - '0');
+  return CheckRange(def, mode, Quote(text));
+}
+
+Result<Value> ParseEnum(const KeyDef& def, std::string_view text) {
+  std::string_view rest = def.choices;
+  while (!rest.empty()) {
+    size_t bar = rest.find('|');
+    std::string_view choice = rest.substr(0, bar);
+    if (choice == text) return Value(std::string(text));
+    if (bar == std::string_view::npos) break;
+    rest.remove_prefix(bar + 1);
+  }
+  std::string choices(def.choices);
+  std::replace(choices.begin(), choices.end(), '|', ' ');
+  return InvalidArgumentError(std::string(def.key) + ": " + Quote(text) +
+                              " is not one of: " + choices);
+}
+
+}  // namespace
+
+std::string_view ValueTypeName(ValueType type) {
+  switch (type) {
+    case ValueType::kString: return "string";
+    case ValueType::kBool: return "boolean";
+    case ValueType::kInteger: return "integer";
+    case ValueType::kSize: return "size";
+    case ValueType::kDuration: return "duration";
+    case ValueType::kEnum: return "enum";
+    case ValueType::kMode: return "mode";
+  }
+  return "unknown";
+}
+
+std::span<const KeyDef> Schema() { return kSchema; }
+
+const KeyDef* FindKey(std::string_view key) {
+  for (const KeyDef& def : kSchema) {
+    if (def.key == key) return &def;
+  }
+  return nullptr;
+}
+
+std::string_view SuggestKey(std::string_view key) {
+  std::string_view best;
+  size_t best_distance = 4;  // suggest only close matches
+  for (const KeyDef& def : kSchema) {
+    size_t d = EditDistance(key, def.key);
+    // Also match the last component alone ("socket" -> "milter.socket").
+    std::string_view leaf = def.key.substr(def.key.find('.') + 1);
+    d = std::min(d, EditDistance(key, leaf) + 1);
+    if (d < best_distance) {
+      best_distance = d;
+      best = def.key;
+    }
+  }
+  return best;
+}
+
+Result<Value> ParseValueText(const KeyDef& def, std::string_view text) {
+  switch (def.type) {
+    case ValueType::kString:
+      if (text.find('\0') != std::string_view::npos) {
+        return InvalidArgumentError(std::string(def.key) +
+                                    ": value contains a NUL byte");
+      }
+      return Value(std::string(text));
+    case ValueType::kBool:
+      if (text == "true") return Value(true);
+      if (text == "false") return Value(false);
+      return InvalidArgumentError(std::string(def.key) + ": " + Quote(text) +
+                                  " is not true or false");
+    case ValueType::kInteger: {
+      int64_t n = 0;
+      if (!ParseDecimal(text, n)) {
+        return InvalidArgumentError(std::string(def.key) + ": " + Quote(text) +
+                                    " is not a whole number");
+      }
+      return CheckRange(def, n, text);
+    }
+    case ValueType::kSize:
+      return ParseSize(def, text);
+    case ValueType::kDuration:
+      return ParseDuration(def, text);
+    case ValueType::kEnum:
+      return ParseEnum(def, text);
+    case ValueType::kMode:
+      return ParseMode(def, text);
+  }
+  return InternalError("unhandled value type");
+}
+
+Result<Value> ParseValueInteger(const KeyDef& def, int64_t number) {
+  switch (def.type) {
+    case ValueType::kInteger:
+    case ValueType::kSize:
+    case ValueType::kDuration:
+    case ValueType::kMode:  // TOML octal integer: 0o660
+      return CheckRange(def, number, std::to_string(number));
+    default:
+      return InvalidArgumentError(std::string(def.key) + ": expected " +
+                                  std::string(ValueTypeName(def.type)) +
+                                  ", got integer");
+  }
+}
+
+std::string RenderValue(const KeyDef& def, const Value& value) {
+  switch (def.type) {
+    case ValueType::kBool:
+      return std::get<bool>(value) ? "true" : "false";
+    case ValueType::kInteger:
+    case ValueType::kSize:
+    case ValueType::kDuration:
+      return std::to_string(std::get<int64_t>(value));
+    case ValueType::kMode: {
+      int64_t mode = std::get<int64_t>(value);
+      std::string out = "\"0000\"";
+      for (int i = 4; i >= 1; --i) {
+        out[static_cast<size_t>(i)] = static_cast<char>('0' + (mode & 7));
+        mode >>= 3;
+      }
+      return out;
+    }
+    case ValueType::kString:
+    case ValueType::kEnum: {
+      std::string out = "\"";
+      for (char c : std::get<std::string>(value)) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      return out + "\"";
+    }
+  }
+  return "";
+}
+
+}  // namespace seal

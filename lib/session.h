@@ -1,0 +1,100 @@
+// Session and Transaction: the per-connection and per-message state that the
+// milter layer feeds protocol events into (OpenDKIM keeps the two apart too).
+//
+// A Session lives from connect to close. Each MAIL FROM starts a Transaction
+// that takes the current Snapshot and keeps it to the end, spools headers and
+// body, and at end-of-message returns a Verdict. At this stage every message
+// passes unchanged; classification and rewriting hook in at EndMessage.
+// Thread-safety: libmilter calls one connection's callbacks one at a time but
+// possibly on different threads; a Session is never shared between
+// connections, and nothing here is thread_local.
+#ifndef SEALMILTER_LIB_SESSION_H_
+#define SEALMILTER_LIB_SESSION_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/log.h"
+#include "lib/snapshot.h"
+#include "lib/spool.h"
+#include "lib/verdict.h"
+
+namespace seal {
+
+struct ConnectionInfo {
+  std::string client_host;  // as the MTA resolved it
+  std::string client_addr;  // "192.0.2.1", "unix", "unknown"
+  std::string helo;
+  std::string daemon_name;  // {daemon_name}: which listener took the mail
+};
+
+struct Envelope {
+  std::string sender;               // MAIL FROM address, without <>
+  std::string auth_authen;          // {auth_authen}: SMTP AUTH user, or ""
+  std::vector<std::string> recipients;
+};
+
+class Transaction {
+ public:
+  Transaction(std::shared_ptr<const Snapshot> snapshot, Logger log);
+
+  const Snapshot& snapshot() const { return *snapshot_; }
+  Envelope& envelope() { return envelope_; }
+  const Envelope& envelope() const { return envelope_; }
+  Spool& spool() { return spool_; }
+  uint64_t header_count() const { return header_count_; }
+  const Logger& log() const { return log_; }
+  void set_log_context(std::string context) {
+    log_.set_context(std::move(context));
+  }
+
+  Verdict AddHeader(std::string_view name, std::string_view value);
+  Verdict EndHeaders();
+  Verdict AddBody(std::string_view chunk);
+  Verdict End();
+
+ private:
+  Verdict Fail(const Status& status, std::string_view stage);
+
+  std::shared_ptr<const Snapshot> snapshot_;
+  Logger log_;
+  Envelope envelope_;
+  Spool spool_;
+  uint64_t header_count_ = 0;
+  std::chrono::steady_clock::time_point started_;
+};
+
+class Session {
+ public:
+  // `id` is unique within the process; it names the session in logs ("s12").
+  Session(uint64_t id, SnapshotStore* snapshots);
+
+  ConnectionInfo& connection() { return connection_; }
+  const Logger& log() const { return log_; }
+
+  // Starts a message; any previous one is dropped.
+  Verdict BeginMessage(std::string sender, std::string auth_authen);
+  Verdict AddRecipient(std::string recipient);
+  // The queue id ({i}) may only become known after MAIL FROM.
+  void SetQueueId(std::string_view queue_id);
+  // The message in progress, or null (e.g. after an abort).
+  Transaction* transaction() { return transaction_.get(); }
+  // Ends the message (after End() or on abort).
+  void EndMessage();
+
+ private:
+  std::string session_tag_;
+  SnapshotStore* snapshots_;
+  ConnectionInfo connection_;
+  Logger log_;
+  std::unique_ptr<Transaction> transaction_;
+};
+
+}  // namespace seal
+
+#endif  // SEALMILTER_LIB_SESSION_H_
