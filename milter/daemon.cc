@@ -1,0 +1,215 @@
+// Daemon start-up and shutdown (see milter/daemon.h). The order matters:
+// everything that needs root (socket, pid file, chroot) happens before the
+// privilege drop; nothing that parses mail runs before it.
+#include "milter/daemon.h"
+
+#include <fcntl.h>
+#include <libmilter/mfapi.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "lib/log.h"
+#include "lib/temp_file.h"
+#include "milter/callbacks.h"
+#include "milter/privileges.h"
+#include "milter/reload.h"
+#include "milter/socket.h"
+
+namespace seal::milter {
+namespace {
+
+// Reports start-up success or failure to the parent process that waits in
+// the foreground (so init scripts see a real exit status), or to stderr.
+class StartupReporter {
+ public:
+  explicit StartupReporter(bool log_stderr) : log_stderr_(log_stderr) {}
+
+  // Forks; the parent waits for the child's report and exits with it.
+  // Returns an error only if detaching itself failed.
+  Status Detach() {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe", errno);
+    pid_t pid = fork();
+    if (pid < 0) return ErrnoError("fork", errno);
+    if (pid > 0) {
+      close(fds[1]);
+      std::string report;
+      char buf[512];
+      ssize_t n;
+      while ((n = read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+        if (n > 0) report.append(buf, static_cast<size_t>(n));
+      }
+      if (report.starts_with("ok")) _exit(kExitOk);
+      if (report.empty()) {
+        fprintf(stderr, "sealmilter: start-up failed (see syslog)\n");
+        _exit(kExitOsError);
+      }
+      int code = report[0] == 'C' ? kExitConfig : kExitOsError;
+      fprintf(stderr, "sealmilter: %s\n", report.c_str() + 1);
+      _exit(code);
+    }
+    close(fds[0]);
+    fd_ = fds[1];
+    if (setsid() < 0) return ErrnoError("setsid", errno);
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      dup2(null, STDIN_FILENO);
+      dup2(null, STDOUT_FILENO);
+      if (!log_stderr_) dup2(null, STDERR_FILENO);
+      if (null > STDERR_FILENO) close(null);
+    }
+    return Status::Ok();
+  }
+
+  int Fail(int exit_code, const std::string& message) {
+    Logger("startup").Error() << message;
+    if (fd_ >= 0) {
+      std::string report = (exit_code == kExitConfig ? "C" : "O") + message;
+      (void)!write(fd_, report.data(), report.size());
+      close(fd_);
+      fd_ = -1;
+    } else if (!log_stderr_) {
+      fprintf(stderr, "sealmilter: %s\n", message.c_str());
+    }
+    return exit_code;
+  }
+
+  void Ready() {
+    if (fd_ >= 0) {
+      (void)!write(fd_, "ok", 2);
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+
+ private:
+  bool log_stderr_;
+  int fd_ = -1;
+};
+
+Status WritePidFile(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+                                  O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("cannot write pid file " + path, errno);
+  std::string pid = std::to_string(getpid()) + "\n";
+  bool ok = write(fd, pid.data(), pid.size()) ==
+            static_cast<ssize_t>(pid.size());
+  int err = errno;
+  close(fd);
+  return ok ? Status::Ok() : ErrnoError("cannot write pid file " + path, err);
+}
+
+// The config path as seen from inside the chroot, or "" when the file lies
+// outside it (then reload cannot read it).
+std::string PathInsideChroot(const std::string& path,
+                             const std::string& chroot_dir) {
+  std::string root = chroot_dir;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  if (path.size() > root.size() && path.starts_with(root) &&
+      path[root.size()] == '/') {
+    return path.substr(root.size());
+  }
+  return "";
+}
+
+}  // namespace
+
+int RunDaemon(const Options& options, const ConfigSource& source,
+              Config config) {
+  const Config::Milter& m = config.milter;
+  if (options.log_stderr) {
+    SetLogSink(MakeStderrSink("sealmilter"));
+  } else {
+    SetLogSink(MakeSyslogSink("sealmilter", config.log.facility));
+  }
+  if (Result<LogLevel> level = ParseLogLevel(config.log.level); level.ok()) {
+    SetLogLevel(*level);
+  }
+  StartupReporter reporter(options.log_stderr);
+
+  Result<SocketAddress> address = ParseSocketAddress(m.socket);
+  if (!address.ok()) {
+    return reporter.Fail(kExitConfig, address.status().message());
+  }
+  Result<Identity> id = ResolveIdentity(m.user, m.group);
+  if (!id.ok()) return reporter.Fail(kExitConfig, id.status().message());
+  gid_t socket_gid = id->gid;
+  if (!m.socket_group.empty()) {
+    Result<gid_t> g = ResolveGroup(m.socket_group);
+    if (!g.ok()) return reporter.Fail(kExitConfig, g.status().message());
+    socket_gid = *g;
+  }
+
+  if (smfi_register(*FilterDescription()) != MI_SUCCESS) {
+    return reporter.Fail(kExitOsError, "smfi_register failed");
+  }
+  smfi_settimeout(static_cast<int>(m.timeout_seconds));
+  if (Status s = OpenMilterSocket(*address, m.socket_mode,
+                                  static_cast<int>(m.backlog), id->uid,
+                                  socket_gid);
+      !s.ok()) {
+    return reporter.Fail(kExitOsError, s.message());
+  }
+
+  if (!options.foreground) {
+    if (Status s = reporter.Detach(); !s.ok()) {
+      return reporter.Fail(kExitOsError, s.message());
+    }
+  }
+  if (!m.pid_file.empty()) {
+    if (Status s = WritePidFile(m.pid_file); !s.ok()) {
+      return reporter.Fail(kExitOsError, s.message());
+    }
+  }
+
+  SnapshotStore store(source, std::move(config));
+  const Config& cfg = store.Current()->config;
+  if (!cfg.milter.chroot.empty() &&
+      cfg.source != kEmbeddedDefaultsSource) {
+    std::string inside = PathInsideChroot(source.path, cfg.milter.chroot);
+    if (inside.empty()) {
+      Logger("startup").Warning()
+          << "config file " << source.path << " is outside milter.chroot "
+          << cfg.milter.chroot << "; SIGUSR1 reload will fail";
+    } else {
+      store.set_source_path(inside);
+    }
+  }
+  if (Status s = DropPrivileges(*id, cfg.milter.chroot); !s.ok()) {
+    return reporter.Fail(kExitOsError, s.message());
+  }
+  // Prove now, as the final user, that messages can be spooled: better one
+  // clear start-up error than a tempfail for every large message.
+  if (Result<std::unique_ptr<TempFile>> f =
+          FileSystem::Default().CreateTempFile(cfg.spool.directory);
+      !f.ok()) {
+    return reporter.Fail(kExitOsError,
+                         "spool.directory is not usable: " +
+                             f.status().message());
+  }
+
+  SetSnapshotStore(&store);
+  ReloadThread reload(&store);
+  if (Status s = reload.Start(); !s.ok()) {
+    return reporter.Fail(kExitOsError, s.message());
+  }
+  Logger("startup").Notice()
+      << "sealmilter " << SEALMILTER_VERSION << " listening on "
+      << address->spec << " (config " << cfg.source << ", generation "
+      << store.Current()->generation << ", uid " << getuid() << ")";
+  reporter.Ready();
+
+  int rc = smfi_main();
+  reload.Stop();
+  SetSnapshotStore(nullptr);
+  Logger("shutdown").Notice() << "sealmilter stopped";
+  return rc == MI_SUCCESS ? kExitOk : kExitOsError;
+}
+
+}  // namespace seal::milter
