@@ -13,6 +13,8 @@ namespace {
 // Appends after the spill are gathered up to this size before a write(2):
 // headers arrive one small callback at a time.
 constexpr size_t kPendingFlushBytes = 64 * 1024;
+// Appends at least this large skip the gathering buffer (no extra copy).
+constexpr size_t kDirectWriteBytes = 8 * 1024;
 }  // namespace
 
 SpoolView::~SpoolView() {
@@ -67,16 +69,15 @@ Status Spool::AppendUnchecked(std::string_view data) {
   }
   if (!spilled()) {
     memory_.append(data);
-  } else if (pending_.size() + data.size() <= kPendingFlushBytes) {
-    pending_.append(data);
-  } else {
-    SEAL_RETURN_IF_ERROR(FlushPending());
-    if (data.size() >= kPendingFlushBytes) {
-      SEAL_RETURN_IF_ERROR(file_->Append(data));
-    } else {
-      pending_.append(data);
-    }
+    return Status::Ok();
   }
+  if (data.size() >= kDirectWriteBytes) {
+    // Body chunks (up to 64 KiB from libmilter) go straight to the file.
+    SEAL_RETURN_IF_ERROR(FlushPending());
+    return file_->Append(data);
+  }
+  pending_.append(data);
+  if (pending_.size() >= kPendingFlushBytes) return FlushPending();
   return Status::Ok();
 }
 

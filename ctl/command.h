@@ -1,0 +1,40 @@
+// sealctl's command table: each subcommand group ("config", later "rules",
+// "certs", "keys", "quarantine", "envelope") registers its verbs here.
+#ifndef SEALMILTER_CTL_COMMAND_H_
+#define SEALMILTER_CTL_COMMAND_H_
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace seal::ctl {
+
+// Exit codes shared by all sealctl commands.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // the checked thing is bad
+inline constexpr int kExitUsage = 64;
+inline constexpr int kExitConfig = 78;
+
+struct CommandIo {
+  FILE* out = stdout;
+  FILE* err = stderr;
+};
+
+struct Command {
+  std::string_view group;  // "config"
+  std::string_view verb;   // "check"
+  std::string_view args;   // "[-c FILE]" for help
+  std::string_view help;   // one line
+  int (*run)(const std::vector<std::string>& args, CommandIo& io);
+};
+
+// The commands of the "config" group (ctl/config_commands.cc).
+std::vector<Command> ConfigCommands();
+
+// Dispatches argv (without argv[0]); prints usage on errors.
+int RunSealctl(const std::vector<std::string>& args, CommandIo& io);
+
+}  // namespace seal::ctl
+
+#endif  // SEALMILTER_CTL_COMMAND_H_

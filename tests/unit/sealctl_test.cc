@@ -1,0 +1,88 @@
+// Tests for sealctl's dispatch and config commands (ctl/).
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+
+#include "ctl/command.h"
+
+namespace seal::ctl {
+namespace {
+
+struct Captured {
+  int rc;
+  std::string out, err;
+};
+
+Captured Run(std::vector<std::string> args) {
+  char* out_buf = nullptr;
+  char* err_buf = nullptr;
+  size_t out_len = 0, err_len = 0;
+  CommandIo io;
+  io.out = open_memstream(&out_buf, &out_len);
+  io.err = open_memstream(&err_buf, &err_len);
+  Captured c;
+  c.rc = RunSealctl(args, io);
+  fclose(io.out);
+  fclose(io.err);
+  c.out.assign(out_buf, out_len);
+  c.err.assign(err_buf, err_len);
+  free(out_buf);
+  free(err_buf);
+  return c;
+}
+
+TEST_CASE("sealctl usage and unknown commands") {
+  Captured none = Run({});
+  CHECK(none.rc == kExitUsage);
+  CHECK_THAT(none.err, Catch::Contains("config check [-c FILE]"));
+  CHECK(Run({"--help"}).rc == kExitOk);
+  CHECK(Run({"version"}).out == std::string("sealctl ") + SEALMILTER_VERSION +
+                                    "\n");
+  Captured bad = Run({"config", "frobnicate"});
+  CHECK(bad.rc == kExitUsage);
+  CHECK_THAT(bad.err, Catch::Contains("unknown command 'config frobnicate'"));
+  CHECK(Run({"config"}).rc == kExitUsage);
+  CHECK(Run({"config", "check", "-x"}).rc == kExitUsage);
+  CHECK(Run({"config", "keys", "extra"}).rc == kExitUsage);
+}
+
+TEST_CASE("sealctl config check / show / keys") {
+  std::string path =
+      "/tmp/sealctl-test-" + std::to_string(getpid()) + ".conf";
+  {
+    std::ofstream f(path);
+    f << "[spool]\nmax_size = \"2M\"\n";
+  }
+  Captured ok = Run({"config", "check", "-c", path});
+  CHECK(ok.rc == kExitOk);
+  CHECK(ok.out == "configuration OK (" + path + ")\n");
+
+  Captured show = Run({"config", "show", "-c", path});
+  CHECK(show.rc == kExitOk);
+  CHECK_THAT(show.out, Catch::Contains("max_size = 2097152\n"));
+
+  {
+    std::ofstream f(path, std::ios::trunc);
+    f << "[spool]\nmax_sise = \"2M\"\n";
+  }
+  Captured bad = Run({"config", "check", "-c", path});
+  CHECK(bad.rc == kExitConfig);
+  CHECK(bad.err == path +
+                       ":2:1: unknown key 'spool.max_sise' (did you mean "
+                       "'spool.max_size'?)\n");
+  std::remove(path.c_str());
+
+  Captured missing = Run({"config", "check", "-c", path});
+  CHECK(missing.rc == kExitConfig);
+  CHECK_THAT(missing.err, Catch::Contains("No such file or directory"));
+
+  Captured keys = Run({"config", "keys"});
+  CHECK(keys.rc == kExitOk);
+  CHECK_THAT(keys.out, Catch::Contains("milter.socket "));
+  CHECK_THAT(keys.out, Catch::Contains("spool.max_size "));
+}
+
+}  // namespace
+}  // namespace seal::ctl
