@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <toml++/toml.h>
 #include <cerrno>
 #include <map>
-#include <toml++/toml.h>
 
 #include "lib/config_schema.h"
 
@@ -27,22 +27,34 @@ std::string Position(std::string_view source, const toml::source_region& r) {
 
 std::string_view NodeTypeName(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "array";
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "floating-point number";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::date: return "date";
-    case toml::node_type::time: return "time";
-    case toml::node_type::date_time: return "date-time";
-    case toml::node_type::none: return "nothing";
+    case toml::node_type::table:
+      return "table";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "floating-point number";
+    case toml::node_type::boolean:
+      return "boolean";
+    case toml::node_type::date:
+      return "date";
+    case toml::node_type::time:
+      return "time";
+    case toml::node_type::date_time:
+      return "date-time";
+    case toml::node_type::none:
+      return "nothing";
   }
   return "unknown";
 }
 
 // Which TOML types a key accepts.
-bool AcceptsString(ValueType t) { return t != ValueType::kBool && t != ValueType::kInteger; }
+bool AcceptsString(ValueType t) {
+  return t != ValueType::kBool && t != ValueType::kInteger;
+}
 bool AcceptsInteger(ValueType t) {
   return t == ValueType::kInteger || t == ValueType::kSize ||
          t == ValueType::kDuration || t == ValueType::kMode;
@@ -107,8 +119,8 @@ class Loader {
       }
       std::string msg = "unknown key '" + name + "'";
       if (node.is_table()) {
-        msg = "unknown section [" + name + "] (sections: " + SectionList() +
-              ")";
+        msg =
+            "unknown section [" + name + "] (sections: " + SectionList() + ")";
       } else if (IsSectionPrefix(name)) {
         msg = "'" + name + "' must be a table ([" + name + "])";
       } else if (std::string_view hint = SuggestKey(name); !hint.empty()) {
@@ -138,7 +150,8 @@ Config Config::Defaults() {
   return config;
 }
 
-Result<Config> ParseConfig(std::string_view text, std::string_view source_name) {
+Result<Config> ParseConfig(std::string_view text,
+                           std::string_view source_name) {
   if (text.size() > kMaxConfigFileBytes) {
     return ResourceExhaustedError(std::string(source_name) + ": config is " +
                                   std::to_string(text.size()) +
@@ -146,7 +159,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source_name) 
                                   std::to_string(kMaxConfigFileBytes));
   }
   if (text.find('\0') != std::string_view::npos) {
-    return ParseError(std::string(source_name) + ": config contains a NUL byte");
+    return ParseError(std::string(source_name) +
+                      ": config contains a NUL byte");
   }
   Config config = Config::Defaults();
   config.source = std::string(source_name);

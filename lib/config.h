@@ -19,13 +19,13 @@ namespace seal {
 
 struct Config {
   struct Milter {
-    std::string socket;        // "unix:/path", "inet:port@host", ...
-    uint32_t socket_mode = 0;  // permissions of a unix socket
-    std::string socket_group;  // group owning a unix socket ("" = group)
-    std::string user;          // drop privileges to this user ("" = stay)
-    std::string group;         // and this group ("" = user's primary group)
-    std::string chroot;        // chroot directory ("" = none)
-    std::string pid_file;      // "" = none
+    std::string socket;           // "unix:/path", "inet:port@host", ...
+    uint32_t socket_mode = 0;     // permissions of a unix socket
+    std::string socket_group;     // group owning a unix socket ("" = group)
+    std::string user;             // drop privileges to this user ("" = stay)
+    std::string group;            // and this group ("" = user's primary group)
+    std::string chroot;           // chroot directory ("" = none)
+    std::string pid_file;         // "" = none
     int64_t timeout_seconds = 0;  // I/O timeout towards the MTA
     int64_t backlog = 0;          // listen(2) backlog
   } milter;

@@ -60,12 +60,12 @@ const std::array kSchema = {
            &SetField<&Config::milter, &M::socket_group>,
            &GetField<&Config::milter, &M::socket_group>},
     KeyDef{"milter.user", ValueType::kString, "sealmilter", false,
-           "User to run as after start-up; empty means do not change user.",
-           "", 0, 0, &SetField<&Config::milter, &M::user>,
+           "User to run as after start-up; empty means do not change user.", "",
+           0, 0, &SetField<&Config::milter, &M::user>,
            &GetField<&Config::milter, &M::user>},
     KeyDef{"milter.group", ValueType::kString, "", false,
-           "Group to run as; empty means the primary group of milter.user.",
-           "", 0, 0, &SetField<&Config::milter, &M::group>,
+           "Group to run as; empty means the primary group of milter.user.", "",
+           0, 0, &SetField<&Config::milter, &M::group>,
            &GetField<&Config::milter, &M::group>},
     KeyDef{"milter.chroot", ValueType::kString, "", false,
            "Directory to chroot into after start-up; empty means none.", "", 0,
@@ -76,29 +76,27 @@ const std::array kSchema = {
            &SetField<&Config::milter, &M::pid_file>,
            &GetField<&Config::milter, &M::pid_file>},
     KeyDef{"milter.timeout", ValueType::kDuration, "5m", false,
-           "How long to wait for the MTA before giving up a connection.", "",
-           1, 86400, &SetField<&Config::milter, &M::timeout_seconds>,
+           "How long to wait for the MTA before giving up a connection.", "", 1,
+           86400, &SetField<&Config::milter, &M::timeout_seconds>,
            &GetField<&Config::milter, &M::timeout_seconds>},
     KeyDef{"milter.backlog", ValueType::kInteger, "128", false,
            "Listen backlog of the milter socket.", "", 1, 65535,
            &SetField<&Config::milter, &M::backlog>,
            &GetField<&Config::milter, &M::backlog>},
-    KeyDef{"spool.directory", ValueType::kString, "/var/spool/sealmilter",
-           true,
-           "Directory for unlinked temporary files holding large messages.",
-           "", 0, 0, &SetField<&Config::spool, &S::directory>,
+    KeyDef{"spool.directory", ValueType::kString, "/var/spool/sealmilter", true,
+           "Directory for unlinked temporary files holding large messages.", "",
+           0, 0, &SetField<&Config::spool, &S::directory>,
            &GetField<&Config::spool, &S::directory>},
     KeyDef{"spool.memory_limit", ValueType::kSize, "1M", true,
-           "Bytes of a message kept in memory before it spills to disk.", "",
-           0, kGiB, &SetField<&Config::spool, &S::memory_limit>,
+           "Bytes of a message kept in memory before it spills to disk.", "", 0,
+           kGiB, &SetField<&Config::spool, &S::memory_limit>,
            &GetField<&Config::spool, &S::memory_limit>},
     KeyDef{"spool.max_size", ValueType::kSize, "64M", true,
            "Largest message accepted for inspection; larger ones are "
            "rejected.",
            "", 1024, 16 * kGiB, &SetField<&Config::spool, &S::max_size>,
            &GetField<&Config::spool, &S::max_size>},
-    KeyDef{"log.facility", ValueType::kEnum, "mail", false,
-           "Syslog facility.",
+    KeyDef{"log.facility", ValueType::kEnum, "mail", false, "Syslog facility.",
            "mail|daemon|user|local0|local1|local2|local3|local4|local5|"
            "local6|local7",
            0, 0, &SetField<&Config::log, &L::facility>,
@@ -133,10 +131,10 @@ bool ParseDecimal(std::string_view digits, int64_t& out) {
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 Status RangeError(const KeyDef& def, std::string_view shown) {
-  return InvalidArgumentError(
-      std::string(def.key) + ": value " + std::string(shown) +
-      " is out of range (" + std::to_string(def.min) + ".." +
-      std::to_string(def.max) + ")");
+  return InvalidArgumentError(std::string(def.key) + ": value " +
+                              std::string(shown) + " is out of range (" +
+                              std::to_string(def.min) + ".." +
+                              std::to_string(def.max) + ")");
 }
 
 Result<Value> CheckRange(const KeyDef& def, int64_t n, std::string_view shown) {
@@ -148,14 +146,26 @@ Result<Value> CheckRange(const KeyDef& def, int64_t n, std::string_view shown) {
 Result<Value> ParseSize(const KeyDef& def, std::string_view text) {
   std::string_view s = text;
   int64_t multiplier = 1;
-  if (s.ends_with("iB")) s.remove_suffix(2);
-  else if (s.ends_with("B")) s.remove_suffix(1);
+  if (s.ends_with("iB"))
+    s.remove_suffix(2);
+  else if (s.ends_with("B"))
+    s.remove_suffix(1);
   if (!s.empty()) {
     switch (s.back()) {
-      case 'k': case 'K': multiplier = int64_t{1} << 10; break;
-      case 'm': case 'M': multiplier = int64_t{1} << 20; break;
-      case 'g': case 'G': multiplier = int64_t{1} << 30; break;
-      default: break;
+      case 'k':
+      case 'K':
+        multiplier = int64_t{1} << 10;
+        break;
+      case 'm':
+      case 'M':
+        multiplier = int64_t{1} << 20;
+        break;
+      case 'g':
+      case 'G':
+        multiplier = int64_t{1} << 30;
+        break;
+      default:
+        break;
     }
     if (multiplier != 1) s.remove_suffix(1);
   }
@@ -175,14 +185,26 @@ Result<Value> ParseDuration(const KeyDef& def, std::string_view text) {
   int64_t multiplier = 1;
   if (!s.empty()) {
     switch (s.back()) {
-      case 's': multiplier = 1; break;
-      case 'm': multiplier = 60; break;
-      case 'h': multiplier = 3600; break;
-      case 'd': multiplier = 86400; break;
-      default: multiplier = 0; break;
+      case 's':
+        multiplier = 1;
+        break;
+      case 'm':
+        multiplier = 60;
+        break;
+      case 'h':
+        multiplier = 3600;
+        break;
+      case 'd':
+        multiplier = 86400;
+        break;
+      default:
+        multiplier = 0;
+        break;
     }
-    if (multiplier != 0) s.remove_suffix(1);
-    else multiplier = 1;
+    if (multiplier != 0)
+      s.remove_suffix(1);
+    else
+      multiplier = 1;
   }
   int64_t n = 0;
   if (!ParseDecimal(s, n)) {
@@ -227,13 +249,20 @@ Result<Value> ParseEnum(const KeyDef& def, std::string_view text) {
 
 std::string_view ValueTypeName(ValueType type) {
   switch (type) {
-    case ValueType::kString: return "string";
-    case ValueType::kBool: return "boolean";
-    case ValueType::kInteger: return "integer";
-    case ValueType::kSize: return "size";
-    case ValueType::kDuration: return "duration";
-    case ValueType::kEnum: return "enum";
-    case ValueType::kMode: return "mode";
+    case ValueType::kString:
+      return "string";
+    case ValueType::kBool:
+      return "boolean";
+    case ValueType::kInteger:
+      return "integer";
+    case ValueType::kSize:
+      return "size";
+    case ValueType::kDuration:
+      return "duration";
+    case ValueType::kEnum:
+      return "enum";
+    case ValueType::kMode:
+      return "mode";
   }
   return "unknown";
 }

@@ -15,11 +15,16 @@ namespace {
 
 int SyslogPriority(LogLevel level) {
   switch (level) {
-    case LogLevel::kError: return LOG_ERR;
-    case LogLevel::kWarning: return LOG_WARNING;
-    case LogLevel::kNotice: return LOG_NOTICE;
-    case LogLevel::kInfo: return LOG_INFO;
-    case LogLevel::kDebug: return LOG_DEBUG;
+    case LogLevel::kError:
+      return LOG_ERR;
+    case LogLevel::kWarning:
+      return LOG_WARNING;
+    case LogLevel::kNotice:
+      return LOG_NOTICE;
+    case LogLevel::kInfo:
+      return LOG_INFO;
+    case LogLevel::kDebug:
+      return LOG_DEBUG;
   }
   return LOG_INFO;
 }
@@ -30,10 +35,17 @@ int SyslogFacility(std::string_view name) {
     int facility;
   };
   static constexpr std::array<Entry, 11> kFacilities = {{
-      {"mail", LOG_MAIL}, {"daemon", LOG_DAEMON}, {"user", LOG_USER},
-      {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
-      {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
-      {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+      {"mail", LOG_MAIL},
+      {"daemon", LOG_DAEMON},
+      {"user", LOG_USER},
+      {"local0", LOG_LOCAL0},
+      {"local1", LOG_LOCAL1},
+      {"local2", LOG_LOCAL2},
+      {"local3", LOG_LOCAL3},
+      {"local4", LOG_LOCAL4},
+      {"local5", LOG_LOCAL5},
+      {"local6", LOG_LOCAL6},
+      {"local7", LOG_LOCAL7},
   }};
   for (const Entry& e : kFacilities) {
     if (e.name == name) return e.facility;
@@ -101,11 +113,16 @@ void AppendSanitised(std::string& out, std::string_view text) {
 
 std::string_view LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kError: return "error";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kNotice: return "notice";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kDebug: return "debug";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kNotice:
+      return "notice";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kDebug:
+      return "debug";
   }
   return "info";
 }

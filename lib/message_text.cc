@@ -4,7 +4,7 @@
 namespace seal {
 namespace {
 constexpr std::array<std::string_view, kScopeCount> kScopeNames = {
-    "subject", "headers", "sender", "recipients",
+    "subject", "headers",         "sender",         "recipients",
     "body",    "attachment_name", "attachment_text"};
 }  // namespace
 

@@ -31,8 +31,9 @@ std::string_view ScopeName(Scope scope);
 bool ParseScope(std::string_view name, Scope& out);
 
 struct TextItem {
-  std::string text;    // UTF-8 (invalid sequences replaced by U+FFFD)
-  std::string origin;  // for reports: "header Sensitivity", "part 1.2 text/html"
+  std::string text;  // UTF-8 (invalid sequences replaced by U+FFFD)
+  std::string
+      origin;  // for reports: "header Sensitivity", "part 1.2 text/html"
 };
 
 struct MessageText {

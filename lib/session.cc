@@ -22,15 +22,20 @@ Verdict VerdictForError(const Status& status) {
     return Verdict::Reject("552", "5.3.4",
                            "Message too big for content inspection");
   }
-  return Verdict::Tempfail("Message content filter unavailable, try again later");
+  return Verdict::Tempfail(
+      "Message content filter unavailable, try again later");
 }
 
 const char* VerdictKindName(Verdict::Kind kind) {
   switch (kind) {
-    case Verdict::Kind::kContinue: return "continue";
-    case Verdict::Kind::kAccept: return "accept";
-    case Verdict::Kind::kTempfail: return "tempfail";
-    case Verdict::Kind::kReject: return "reject";
+    case Verdict::Kind::kContinue:
+      return "continue";
+    case Verdict::Kind::kAccept:
+      return "accept";
+    case Verdict::Kind::kTempfail:
+      return "tempfail";
+    case Verdict::Kind::kReject:
+      return "reject";
   }
   return "unknown";
 }

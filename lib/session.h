@@ -34,8 +34,8 @@ struct ConnectionInfo {
 };
 
 struct Envelope {
-  std::string sender;               // MAIL FROM address, without <>
-  std::string auth_authen;          // {auth_authen}: SMTP AUTH user, or ""
+  std::string sender;       // MAIL FROM address, without <>
+  std::string auth_authen;  // {auth_authen}: SMTP AUTH user, or ""
   std::vector<std::string> recipients;
 };
 

@@ -18,11 +18,10 @@ Result<Config> LoadConfig(const ConfigSource& source) {
 
 Status ValidateConfig(const Config& config) {
   if (config.spool.memory_limit > config.spool.max_size) {
-    return InvalidArgumentError(
-        config.source + ": spool.memory_limit (" +
-        std::to_string(config.spool.memory_limit) +
-        ") is larger than spool.max_size (" +
-        std::to_string(config.spool.max_size) + ")");
+    return InvalidArgumentError(config.source + ": spool.memory_limit (" +
+                                std::to_string(config.spool.memory_limit) +
+                                ") is larger than spool.max_size (" +
+                                std::to_string(config.spool.max_size) + ")");
   }
   if (config.spool.directory.empty() || config.spool.directory[0] != '/') {
     return InvalidArgumentError(config.source +

@@ -116,8 +116,8 @@ Status Spool::ForEachSlice(size_t slice_size,
   std::vector<char> buf(slice_size);
   uint64_t offset = 0;
   while (offset < size_) {
-    size_t want = static_cast<size_t>(
-        std::min<uint64_t>(slice_size, size_ - offset));
+    size_t want =
+        static_cast<size_t>(std::min<uint64_t>(slice_size, size_ - offset));
     Result<size_t> got = file_->ReadAt(offset, buf.data(), want);
     if (!got.ok()) return got.status();
     if (*got == 0) {
@@ -151,10 +151,11 @@ Result<SpoolView> Spool::Map() {
     return view;
   }
   view.copy_.reserve(static_cast<size_t>(size_));
-  SEAL_RETURN_IF_ERROR(ForEachSlice(kPendingFlushBytes, [&](std::string_view s) {
-    view.copy_.append(s);
-    return Status::Ok();
-  }));
+  SEAL_RETURN_IF_ERROR(
+      ForEachSlice(kPendingFlushBytes, [&](std::string_view s) {
+        view.copy_.append(s);
+        return Status::Ok();
+      }));
   view.data_ = view.copy_;
   return view;
 }

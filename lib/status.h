@@ -19,14 +19,14 @@ namespace seal {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // caller gave bad input (bad config value, bad flag)
-  kNotFound,           // file, key, certificate does not exist
-  kParseError,         // malformed input (TOML, MIME, CMS, ...)
-  kResourceExhausted,  // a configured size or count limit was reached
-  kIoError,            // the operating system said no (disk full, EACCES)
-  kUnavailable,        // a dependency is down (store, reinjection listener)
-  kFailedPrecondition, // operation not allowed in the current state
-  kInternal,           // a bug or an unexpected library failure
+  kInvalidArgument,     // caller gave bad input (bad config value, bad flag)
+  kNotFound,            // file, key, certificate does not exist
+  kParseError,          // malformed input (TOML, MIME, CMS, ...)
+  kResourceExhausted,   // a configured size or count limit was reached
+  kIoError,             // the operating system said no (disk full, EACCES)
+  kUnavailable,         // a dependency is down (store, reinjection listener)
+  kFailedPrecondition,  // operation not allowed in the current state
+  kInternal,            // a bug or an unexpected library failure
 };
 
 // Stable lower-case name of a code, for logs ("io-error").
@@ -72,7 +72,7 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   // Implicit on purpose so functions can `return value;` or `return status;`.
-  Result(T value) : value_(std::move(value)) {}  // NOLINT
+  Result(T value) : value_(std::move(value)) {}         // NOLINT
   Result(Status status) : status_(std::move(status)) {  // NOLINT
     assert(!status_.ok() && "Result constructed from an OK Status");
     if (status_.ok()) status_ = InternalError("Result built from OK status");
@@ -107,9 +107,9 @@ class [[nodiscard]] Result {
 
 // Evaluates a Status expression and returns it from the current function if it
 // is not OK.
-#define SEAL_RETURN_IF_ERROR(expr)             \
-  do {                                         \
-    ::seal::Status seal_status_tmp_ = (expr);  \
+#define SEAL_RETURN_IF_ERROR(expr)                       \
+  do {                                                   \
+    ::seal::Status seal_status_tmp_ = (expr);            \
     if (!seal_status_tmp_.ok()) return seal_status_tmp_; \
   } while (false)
 

@@ -100,8 +100,8 @@ sfsistat WithTransaction(SMFICTX* ctx, const char* stage, F&& body) {
 
 sfsistat OnNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1,
                      unsigned long /*f2*/, unsigned long /*f3*/,
-                     unsigned long* pf0, unsigned long* pf1,
-                     unsigned long* pf2, unsigned long* pf3) {
+                     unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
+                     unsigned long* pf3) {
   return Guard(ctx, "negotiate", [&]() -> sfsistat {
     const unsigned long wanted_actions =
         SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_ADDRCPT |
@@ -110,8 +110,8 @@ sfsistat OnNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1,
     if ((f0 & wanted_actions) != wanted_actions) {
       ProcessLog().Warning()
           << "the MTA does not offer every milter action sealmilter uses "
-          << "(offered 0x" << std::hex << f0 << ", wanted 0x"
-          << wanted_actions << ")";
+          << "(offered 0x" << std::hex << f0 << ", wanted 0x" << wanted_actions
+          << ")";
     }
     // Header values with their leading space, so headers are rebuilt
     // byte-exact; no callbacks for unknown commands and DATA.
@@ -213,7 +213,8 @@ sfsistat OnEoh(SMFICTX* ctx) {
 
 sfsistat OnBody(SMFICTX* ctx, unsigned char* data, size_t len) {
   return WithTransaction(ctx, "body", [&](Session&, Transaction& t) {
-    return t.AddBody(std::string_view(reinterpret_cast<const char*>(data), len));
+    return t.AddBody(
+        std::string_view(reinterpret_cast<const char*>(data), len));
   });
 }
 

@@ -42,7 +42,8 @@ class StartupReporter {
       std::string report;
       char buf[512];
       ssize_t n;
-      while ((n = read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+      while ((n = read(fds[0], buf, sizeof buf)) > 0 ||
+             (n < 0 && errno == EINTR)) {
         if (n > 0) report.append(buf, static_cast<size_t>(n));
       }
       if (report.starts_with("ok")) _exit(kExitOk);
@@ -94,12 +95,12 @@ class StartupReporter {
 };
 
 Status WritePidFile(const std::string& path) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-                                  O_CLOEXEC, 0644);
+  int fd = open(path.c_str(),
+                O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("cannot write pid file " + path, errno);
   std::string pid = std::to_string(getpid()) + "\n";
-  bool ok = write(fd, pid.data(), pid.size()) ==
-            static_cast<ssize_t>(pid.size());
+  bool ok =
+      write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
   int err = errno;
   close(fd);
   return ok ? Status::Ok() : ErrnoError("cannot write pid file " + path, err);
@@ -150,9 +151,9 @@ int RunDaemon(const Options& options, const ConfigSource& source,
     return reporter.Fail(kExitOsError, "smfi_register failed");
   }
   smfi_settimeout(static_cast<int>(m.timeout_seconds));
-  if (Status s = OpenMilterSocket(*address, m.socket_mode,
-                                  static_cast<int>(m.backlog), id->uid,
-                                  socket_gid);
+  if (Status s =
+          OpenMilterSocket(*address, m.socket_mode, static_cast<int>(m.backlog),
+                           id->uid, socket_gid);
       !s.ok()) {
     return reporter.Fail(kExitOsError, s.message());
   }
@@ -170,8 +171,7 @@ int RunDaemon(const Options& options, const ConfigSource& source,
 
   SnapshotStore store(source, std::move(config));
   const Config& cfg = store.Current()->config;
-  if (!cfg.milter.chroot.empty() &&
-      cfg.source != kEmbeddedDefaultsSource) {
+  if (!cfg.milter.chroot.empty() && cfg.source != kEmbeddedDefaultsSource) {
     std::string inside = PathInsideChroot(source.path, cfg.milter.chroot);
     if (inside.empty()) {
       Logger("startup").Warning()
@@ -189,9 +189,8 @@ int RunDaemon(const Options& options, const ConfigSource& source,
   if (Result<std::unique_ptr<TempFile>> f =
           FileSystem::Default().CreateTempFile(cfg.spool.directory);
       !f.ok()) {
-    return reporter.Fail(kExitOsError,
-                         "spool.directory is not usable: " +
-                             f.status().message());
+    return reporter.Fail(
+        kExitOsError, "spool.directory is not usable: " + f.status().message());
   }
 
   SetSnapshotStore(&store);

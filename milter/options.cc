@@ -45,12 +45,24 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
     // Bundled flags: "-fe"; -c takes the rest of the word or the next one.
     for (size_t j = 1; j < a.size(); ++j) {
       switch (a[j]) {
-        case 'f': o.foreground = true; break;
-        case 'e': o.log_stderr = true; break;
-        case 't': o.check_config = true; break;
-        case 'p': o.print_config = true; break;
-        case 'V': o.version = true; break;
-        case 'h': o.help = true; break;
+        case 'f':
+          o.foreground = true;
+          break;
+        case 'e':
+          o.log_stderr = true;
+          break;
+        case 't':
+          o.check_config = true;
+          break;
+        case 'p':
+          o.print_config = true;
+          break;
+        case 'V':
+          o.version = true;
+          break;
+        case 'h':
+          o.help = true;
+          break;
         case 'c':
           if (j + 1 < a.size()) {
             o.config_path = a.substr(j + 1);
@@ -65,8 +77,8 @@ Result<Options> ParseOptions(const std::vector<std::string>& args) {
           j = a.size();
           break;
         default:
-          return InvalidArgumentError(std::string("unknown option '-") +
-                                      a[j] + "'");
+          return InvalidArgumentError(std::string("unknown option '-") + a[j] +
+                                      "'");
       }
     }
   }

@@ -10,13 +10,13 @@
 namespace seal::milter {
 
 struct Options {
-  std::string config_path;     // -c; empty: the default path, optional
-  bool foreground = false;     // -f
-  bool log_stderr = false;     // -e
-  bool check_config = false;   // -t
-  bool print_config = false;   // -p
-  bool version = false;        // -V
-  bool help = false;           // -h
+  std::string config_path;    // -c; empty: the default path, optional
+  bool foreground = false;    // -f
+  bool log_stderr = false;    // -e
+  bool check_config = false;  // -t
+  bool print_config = false;  // -p
+  bool version = false;       // -V
+  bool help = false;          // -h
 };
 
 // Exit codes (sysexits.h values, spelled out so the man page can cite them).

@@ -13,9 +13,9 @@
 namespace seal::milter {
 
 struct Identity {
-  std::string user;   // "" when not switching
+  std::string user;  // "" when not switching
   uid_t uid = 0;
-  gid_t gid = 0;      // the process group after the drop
+  gid_t gid = 0;  // the process group after the drop
 };
 
 // Resolves `user` (and `group`, "" meaning the user's primary group).

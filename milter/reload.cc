@@ -37,8 +37,8 @@ void ReloadAndLog(SnapshotStore& store) {
   uint64_t running = store.Current()->generation;
   Result<ReloadReport> r = store.Reload();
   if (!r.ok()) {
-    log.Error() << "configuration reload failed, keeping generation "
-                << running << ": " << r.status().message();
+    log.Error() << "configuration reload failed, keeping generation " << running
+                << ": " << r.status().message();
     return;
   }
   std::shared_ptr<const Snapshot> snap = store.Current();

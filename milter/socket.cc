@@ -43,14 +43,17 @@ Result<SocketAddress> ParseSocketAddress(const std::string& spec) {
     a.kind = SocketAddress::Kind::kUnix;
     a.path = std::string(s.substr(s.find('/') == 0 ? 0 : s.find(':') + 1));
     if (a.path.empty() || a.path[0] != '/') {
-      return InvalidArgumentError("milter.socket: unix socket path must be "
-                                  "absolute in '" + spec + "'");
+      return InvalidArgumentError(
+          "milter.socket: unix socket path must be "
+          "absolute in '" +
+          spec + "'");
     }
     if (a.path.size() >= sizeof(sockaddr_un{}.sun_path)) {
-      return InvalidArgumentError("milter.socket: unix socket path is longer "
-                                  "than " +
-                                  std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) +
-                                  " bytes: '" + spec + "'");
+      return InvalidArgumentError(
+          "milter.socket: unix socket path is longer "
+          "than " +
+          std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes: '" +
+          spec + "'");
     }
     a.spec = "unix:" + a.path;
     return a;
@@ -68,8 +71,8 @@ Result<SocketAddress> ParseSocketAddress(const std::string& spec) {
       "' is not unix:PATH, local:PATH, inet:PORT@HOST or inet6:PORT@HOST");
 }
 
-Status OpenMilterSocket(const SocketAddress& address, unsigned mode, int backlog,
-                        uid_t uid, gid_t gid) {
+Status OpenMilterSocket(const SocketAddress& address, unsigned mode,
+                        int backlog, uid_t uid, gid_t gid) {
   std::vector<char> spec(address.spec.begin(), address.spec.end());
   spec.push_back('\0');
   if (smfi_setconn(spec.data()) != MI_SUCCESS) {

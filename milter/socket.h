@@ -27,8 +27,8 @@ Result<SocketAddress> ParseSocketAddress(const std::string& spec);
 
 // Registers the address with libmilter and opens it. For a unix socket the
 // file gets `mode` and, when running as root, owner `uid` and group `gid`.
-Status OpenMilterSocket(const SocketAddress& address, unsigned mode, int backlog,
-                        uid_t uid, gid_t gid);
+Status OpenMilterSocket(const SocketAddress& address, unsigned mode,
+                        int backlog, uid_t uid, gid_t gid);
 
 }  // namespace seal::milter
 

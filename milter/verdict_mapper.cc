@@ -73,10 +73,16 @@ Reply ReplyFor(const Verdict& v) {
 sfsistat MapVerdict(SMFICTX* ctx, const Verdict& verdict, const Logger& log) {
   sfsistat status = SMFIS_TEMPFAIL;
   switch (verdict.kind) {
-    case Verdict::Kind::kContinue: return SMFIS_CONTINUE;
-    case Verdict::Kind::kAccept: return SMFIS_ACCEPT;
-    case Verdict::Kind::kTempfail: status = SMFIS_TEMPFAIL; break;
-    case Verdict::Kind::kReject: status = SMFIS_REJECT; break;
+    case Verdict::Kind::kContinue:
+      return SMFIS_CONTINUE;
+    case Verdict::Kind::kAccept:
+      return SMFIS_ACCEPT;
+    case Verdict::Kind::kTempfail:
+      status = SMFIS_TEMPFAIL;
+      break;
+    case Verdict::Kind::kReject:
+      status = SMFIS_REJECT;
+      break;
   }
   Reply r = ReplyFor(verdict);
   if (ctx != nullptr) {

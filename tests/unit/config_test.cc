@@ -15,8 +15,7 @@ namespace seal {
 namespace {
 
 std::string TempPath(const std::string& name) {
-  return "/tmp/sealmilter-config-test-" + std::to_string(getpid()) + "-" +
-         name;
+  return "/tmp/sealmilter-config-test-" + std::to_string(getpid()) + "-" + name;
 }
 
 TEST_CASE("every schema default parses and keys are unique") {
@@ -188,10 +187,10 @@ TEST_CASE("bad configs fail with file:line:column and a clear reason") {
        StatusCode::kInvalidArgument},
       // Broken TOML.
       {"[milter\nsocket = 1\n", "bad.conf:1:", StatusCode::kParseError},
-      {"[milter]\nsocket = \"unterminated\n", "bad.conf:2:",
-       StatusCode::kParseError},
-      {"[milter]\nsocket = \"a\"\nsocket = \"b\"\n", "bad.conf:3:",
-       StatusCode::kParseError},
+      {"[milter]\nsocket = \"unterminated\n",
+       "bad.conf:2:", StatusCode::kParseError},
+      {"[milter]\nsocket = \"a\"\nsocket = \"b\"\n",
+       "bad.conf:3:", StatusCode::kParseError},
       {std::string("[milter]\nuser = \"a\0b\"\n", 22), "NUL byte",
        StatusCode::kParseError},
       {"\xff\xfe[milter]\n", "bad.conf:1:", StatusCode::kParseError},
@@ -212,8 +211,8 @@ TEST_CASE("hostile configs: oversized and deeply nested") {
   CHECK(c.status().code() == StatusCode::kResourceExhausted);
   CHECK_THAT(c.status().message(), Catch::Contains("more than the limit"));
 
-  std::string nested = "x = " + std::string(5000, '[') +
-                       std::string(5000, ']') + "\n";
+  std::string nested =
+      "x = " + std::string(5000, '[') + std::string(5000, ']') + "\n";
   Result<Config> n = ParseConfig(nested, "nested.conf");
   REQUIRE_FALSE(n.ok());  // either the parser's nesting limit or unknown key
 
@@ -290,8 +289,8 @@ TEST_CASE("CarryNonReloadable keeps restart-only keys and names them") {
   Config running = Config::Defaults();
   Config next = Config::Defaults();
   next.milter.socket = "inet:1@127.0.0.1";  // needs a restart
-  next.log.level = "debug";                  // reloadable
-  next.spool.max_size = 2048;                // reloadable
+  next.log.level = "debug";                 // reloadable
+  next.spool.max_size = 2048;               // reloadable
   std::vector<std::string> not_applied;
   CarryNonReloadable(running, next, not_applied);
   CHECK(not_applied == std::vector<std::string>{"milter.socket"});

@@ -127,8 +127,7 @@ TEST_CASE("a spool failure tempfails 451 4.3.0") {
 TEST_CASE("RCPT without MAIL is refused, not crashed on") {
   SnapshotStore store({"/unused", true}, TestConfig(1 << 20));
   Session session(3, &store);
-  CHECK(session.AddRecipient("x@example.com").kind ==
-        Verdict::Kind::kTempfail);
+  CHECK(session.AddRecipient("x@example.com").kind == Verdict::Kind::kTempfail);
 }
 
 TEST_CASE("a transaction keeps its snapshot across a reload") {

@@ -107,8 +107,8 @@ TEST_CASE("socket addresses") {
   const Case cases[] = {
       {"unix:/run/s.sock", true, SocketAddress::Kind::kUnix, "/run/s.sock", 0,
        "unix:/run/s.sock"},
-      {"local:/run/s.sock", true, SocketAddress::Kind::kUnix, "/run/s.sock",
-       0, "unix:/run/s.sock"},
+      {"local:/run/s.sock", true, SocketAddress::Kind::kUnix, "/run/s.sock", 0,
+       "unix:/run/s.sock"},
       {"/run/s.sock", true, SocketAddress::Kind::kUnix, "/run/s.sock", 0,
        "unix:/run/s.sock"},
       {"inet:8891@127.0.0.1", true, SocketAddress::Kind::kInet, "127.0.0.1",

@@ -38,8 +38,8 @@ TEST_CASE("sealctl usage and unknown commands") {
   CHECK(none.rc == kExitUsage);
   CHECK_THAT(none.err, Catch::Contains("config check [-c FILE]"));
   CHECK(Run({"--help"}).rc == kExitOk);
-  CHECK(Run({"version"}).out == std::string("sealctl ") + SEALMILTER_VERSION +
-                                    "\n");
+  CHECK(Run({"version"}).out ==
+        std::string("sealctl ") + SEALMILTER_VERSION + "\n");
   Captured bad = Run({"config", "frobnicate"});
   CHECK(bad.rc == kExitUsage);
   CHECK_THAT(bad.err, Catch::Contains("unknown command 'config frobnicate'"));
@@ -49,8 +49,7 @@ TEST_CASE("sealctl usage and unknown commands") {
 }
 
 TEST_CASE("sealctl config check / show / keys") {
-  std::string path =
-      "/tmp/sealctl-test-" + std::to_string(getpid()) + ".conf";
+  std::string path = "/tmp/sealctl-test-" + std::to_string(getpid()) + ".conf";
   {
     std::ofstream f(path);
     f << "[spool]\nmax_size = \"2M\"\n";

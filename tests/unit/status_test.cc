@@ -48,12 +48,15 @@ TEST_CASE("ErrnoError appends strerror") {
 }
 
 TEST_CASE("every code has a distinct name") {
-  const StatusCode codes[] = {
-      StatusCode::kOk,          StatusCode::kInvalidArgument,
-      StatusCode::kNotFound,    StatusCode::kParseError,
-      StatusCode::kResourceExhausted, StatusCode::kIoError,
-      StatusCode::kUnavailable, StatusCode::kFailedPrecondition,
-      StatusCode::kInternal};
+  const StatusCode codes[] = {StatusCode::kOk,
+                              StatusCode::kInvalidArgument,
+                              StatusCode::kNotFound,
+                              StatusCode::kParseError,
+                              StatusCode::kResourceExhausted,
+                              StatusCode::kIoError,
+                              StatusCode::kUnavailable,
+                              StatusCode::kFailedPrecondition,
+                              StatusCode::kInternal};
   std::set<std::string_view> names;
   for (StatusCode c : codes) names.insert(StatusCodeName(c));
   CHECK(names.size() == std::size(codes));
