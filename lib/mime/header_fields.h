@@ -1,0 +1,38 @@
+// Header fields of one MIME entity, as byte ranges into the original
+// message, and the small helpers to read them (name, unfolded value).
+// The ranges let later stages copy or drop a field byte-exact.
+// All functions are pure and thread-safe.
+#ifndef SEALMILTER_LIB_MIME_HEADER_FIELDS_H_
+#define SEALMILTER_LIB_MIME_HEADER_FIELDS_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace seal::mime {
+
+struct HeaderField {
+  size_t begin = 0;        // first byte of the field name
+  size_t name_end = 0;     // end of the name (before optional WSP and ':')
+  size_t value_begin = 0;  // just after the ':'
+  size_t value_end = 0;    // end of the value, before its final line break
+  size_t end = 0;          // just after the final line break (or EOF)
+};
+
+// Name as written ("Content-Type").
+std::string_view FieldName(std::string_view message, const HeaderField& f);
+// Value as written, folds (CRLF + WSP) included.
+std::string_view FieldRawValue(std::string_view message, const HeaderField& f);
+// Unfolds (drops every CR and LF) and trims spaces and tabs at both ends.
+std::string UnfoldValue(std::string_view raw_value);
+// ASCII case-insensitive comparison of field names.
+bool NameEquals(std::string_view a, std::string_view b);
+// If `line` (without its line break) starts a header field, returns the
+// name length and sets *colon to the index of the ':'. Else returns 0.
+// A name is printable US-ASCII except ':'; WSP before ':' is tolerated
+// (RFC 5322 obsolete syntax).
+size_t FieldNameLength(std::string_view line, size_t* colon);
+
+}  // namespace seal::mime
+
+#endif  // SEALMILTER_LIB_MIME_HEADER_FIELDS_H_
