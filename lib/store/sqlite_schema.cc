@@ -1,0 +1,184 @@
+// The migration list and the code that applies it.
+#include "lib/store/sqlite_schema.h"
+
+#include <string>
+
+#include "lib/store/sqlite_util.h"
+
+namespace seal::store {
+namespace {
+
+// Version 1: certificates with their addresses and domains, sealed private
+// keys, CRLs.
+constexpr const char* kV1 = R"sql(
+CREATE TABLE certificates (
+  id            INTEGER PRIMARY KEY,
+  sha256        TEXT    NOT NULL UNIQUE,
+  der           BLOB    NOT NULL,
+  subject       TEXT    NOT NULL,
+  issuer        TEXT    NOT NULL,
+  issuer_der    BLOB    NOT NULL,
+  serial        TEXT    NOT NULL,
+  ski           TEXT    NOT NULL,
+  not_before    INTEGER NOT NULL,
+  not_after     INTEGER NOT NULL,
+  key_algorithm TEXT    NOT NULL,
+  is_ca         INTEGER NOT NULL,
+  usage_flags   INTEGER NOT NULL,
+  source        TEXT    NOT NULL CHECK (source IN
+                  ('imported', 'harvested', 'issued', 'domain', 'authority')),
+  revoked       INTEGER NOT NULL DEFAULT 0,
+  added_at      INTEGER NOT NULL
+);
+CREATE INDEX certificates_issuer_serial ON certificates (issuer_der, serial);
+CREATE INDEX certificates_ski ON certificates (ski);
+CREATE TABLE certificate_emails (
+  email   TEXT    NOT NULL,
+  cert_id INTEGER NOT NULL REFERENCES certificates (id) ON DELETE CASCADE,
+  PRIMARY KEY (email, cert_id)
+) WITHOUT ROWID;
+CREATE INDEX certificate_emails_cert ON certificate_emails (cert_id);
+CREATE TABLE certificate_domains (
+  domain  TEXT    NOT NULL,
+  cert_id INTEGER NOT NULL REFERENCES certificates (id) ON DELETE CASCADE,
+  PRIMARY KEY (domain, cert_id)
+) WITHOUT ROWID;
+CREATE INDEX certificate_domains_cert ON certificate_domains (cert_id);
+CREATE TABLE private_keys (
+  cert_id       INTEGER PRIMARY KEY
+                  REFERENCES certificates (id) ON DELETE RESTRICT,
+  master_key_id TEXT    NOT NULL,
+  sealed        BLOB    NOT NULL,
+  created_at    INTEGER NOT NULL
+);
+CREATE TABLE crls (
+  id          INTEGER PRIMARY KEY,
+  issuer_der  BLOB    NOT NULL UNIQUE,
+  issuer      TEXT    NOT NULL,
+  this_update INTEGER NOT NULL,
+  next_update INTEGER NOT NULL,
+  sha256      TEXT    NOT NULL,
+  der         BLOB    NOT NULL,
+  added_at    INTEGER NOT NULL
+);
+)sql";
+
+// Version 2: SMIMECapabilities per address and certificate, audit events.
+constexpr const char* kV2 = R"sql(
+CREATE TABLE smime_capabilities (
+  address      TEXT    NOT NULL,
+  cert_sha256  TEXT    NOT NULL DEFAULT '',
+  capabilities BLOB    NOT NULL,
+  flags        INTEGER NOT NULL,
+  seen_at      INTEGER NOT NULL,
+  PRIMARY KEY (address, cert_sha256)
+) WITHOUT ROWID;
+CREATE TABLE events (
+  id      INTEGER PRIMARY KEY,
+  time    INTEGER NOT NULL,
+  kind    TEXT    NOT NULL,
+  subject TEXT    NOT NULL,
+  detail  TEXT    NOT NULL
+);
+)sql";
+
+Result<int64_t> QueryInt(sqlite3* db, const char* sql) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db, rc, "cannot read the database");
+  int64_t value = 0;
+  rc = sqlite3_step(raw);
+  if (rc == SQLITE_ROW) value = sqlite3_column_int64(raw, 0);
+  Status error;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    error = SqliteError(db, rc, "cannot read the database");
+  }
+  sqlite3_finalize(raw);
+  if (!error.ok()) return error;
+  return value;
+}
+
+}  // namespace
+
+const std::vector<Migration>& SqliteMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "certificates, addresses, domains, private keys, CRLs", kV1},
+      {2, "SMIMECapabilities and audit events", kV2},
+  };
+  return kMigrations;
+}
+
+int LatestSqliteSchemaVersion() { return SqliteMigrations().back().version; }
+
+Result<int> SqliteSchemaVersion(sqlite3* db) {
+  Result<int64_t> has_table = QueryInt(
+      db,
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
+      "'schema_version'");
+  if (!has_table.ok()) return has_table.status();
+  if (*has_table == 0) return 0;
+  Result<int64_t> version =
+      QueryInt(db, "SELECT coalesce(max(version), 0) FROM schema_version");
+  if (!version.ok()) return version.status();
+  if (*version < 0 || *version > 1000000) {
+    return ParseError("database schema_version is out of range");
+  }
+  return static_cast<int>(*version);
+}
+
+Status MigrateSqlite(sqlite3* db, int target) {
+  const int latest = LatestSqliteSchemaVersion();
+  if (target <= 0) target = latest;
+  if (target > latest) {
+    return InvalidArgumentError("no migration to schema version " +
+                                std::to_string(target));
+  }
+  Result<Transaction> txn = Transaction::Begin(db, Transaction::Kind::kWrite);
+  if (!txn.ok()) return txn.status();
+
+  Result<int64_t> app_id = QueryInt(db, "PRAGMA application_id");
+  if (!app_id.ok()) return app_id.status();
+  if (*app_id != 0 && *app_id != kSqliteApplicationId) {
+    return FailedPreconditionError(
+        "the file is a SQLite database of another application, not a "
+        "sealmilter store");
+  }
+  Result<int> version = SqliteSchemaVersion(db);
+  if (!version.ok()) return version.status();
+  if (*version == 0) {
+    Result<int64_t> tables = QueryInt(db, "SELECT count(*) FROM sqlite_master");
+    if (!tables.ok()) return tables.status();
+    if (*tables != 0) {
+      return FailedPreconditionError(
+          "the file is a SQLite database with tables but no schema_version: "
+          "not a sealmilter store");
+    }
+    SEAL_RETURN_IF_ERROR(
+        SqliteExec(db,
+                   "PRAGMA application_id = 1397047628;"
+                   "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+                   "INSERT INTO schema_version (version) VALUES (0);",
+                   "cannot create the schema_version table"));
+  }
+  if (*version > latest) {
+    return FailedPreconditionError(
+        "database schema version " + std::to_string(*version) +
+        " is newer than this sealmilter supports (" + std::to_string(latest) +
+        "); upgrade sealmilter or use the matching database");
+  }
+  for (const Migration& m : SqliteMigrations()) {
+    if (m.version <= *version || m.version > target) continue;
+    SEAL_RETURN_IF_ERROR(
+        SqliteExec(db, m.sql,
+                   "cannot migrate the database to schema version " +
+                       std::to_string(m.version)));
+    std::string update =
+        "UPDATE schema_version SET version = " + std::to_string(m.version) +
+        ";";
+    SEAL_RETURN_IF_ERROR(
+        SqliteExec(db, update.c_str(), "cannot record the schema version"));
+  }
+  return txn->Commit();
+}
+
+}  // namespace seal::store

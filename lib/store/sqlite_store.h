@@ -1,0 +1,105 @@
+// SqliteStore: the embedded Store backend, one SQLite database file.
+//
+// Opening: the file is created with mode 0600 (O_EXCL) when missing, a
+// world-writable file is refused, then the connection is set to WAL
+// journaling, synchronous=FULL, foreign_keys=ON, secure_delete=ON,
+// trusted_schema=OFF and the busy timeout, and the schema is migrated (see
+// sqlite_schema.h). Every data value goes through a bound parameter of a
+// prepared statement (cached per connection); no SQL is built from input.
+// Several processes (milter instances, sealctl) may share the file: WAL lets
+// readers run beside one writer, and writers wait up to busy_timeout_ms for
+// each other before kUnavailable.
+// Known limits: one connection per SqliteStore, so calls from many threads
+// are serialised (each is a few index lookups); do not use a SqliteStore
+// across fork(); the file lives on a local file system (WAL needs shared
+// memory, so not NFS). secure_delete overwrites deleted rows in the main
+// file, but their old pages may linger in the -wal file until the next
+// checkpoint (and in backups); sealed keys are ciphertext either way.
+// Thread-safety: all methods may be called from any thread; `mu_` guards the
+// connection and the statement cache.
+#ifndef SEALMILTER_LIB_STORE_SQLITE_STORE_H_
+#define SEALMILTER_LIB_STORE_SQLITE_STORE_H_
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "lib/status.h"
+#include "lib/store/open_store.h"
+#include "lib/store/sqlite_util.h"
+#include "lib/store/store.h"
+
+namespace seal::store {
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> Open(const StoreOptions& options);
+  ~SqliteStore() override;
+
+  std::string_view backend() const override { return "sqlite"; }
+  const std::string& path() const { return path_; }
+  // The schema version of the open database (after migration).
+  Result<int> SchemaVersion();
+
+ protected:
+  Result<CertificateRecord> DoPutCertificate(const CertificateRecord& cert,
+                                             const std::string& domain,
+                                             const EncryptedKey* key) override;
+  Result<CertificateRecord> DoGetCertificate(
+      const std::string& sha256) override;
+  Result<std::vector<CertificateRecord>> DoListCertificates(
+      const CertificateFilter& filter) override;
+  Result<CertificateRecord> DoBestCertificate(
+      const std::string& address, int64_t now, CertUsage usage,
+      std::optional<CertSource> source) override;
+  Result<CertificateRecord> DoDomainCertificate(const std::string& domain,
+                                                int64_t now) override;
+  Result<std::vector<CertificateRecord>> DoFindByIssuerSerial(
+      const std::string& issuer_der, const std::string& serial) override;
+  Result<std::vector<CertificateRecord>> DoFindBySki(
+      const std::string& ski) override;
+  Status DoSetRevoked(const std::string& sha256, bool revoked) override;
+  Status DoRemoveCertificate(const std::string& sha256,
+                             KeyRemoval keys) override;
+  Status DoPutPrivateKey(const std::string& cert_sha256,
+                         const EncryptedKey& key) override;
+  Result<EncryptedKey> DoGetPrivateKey(const std::string& cert_sha256) override;
+  Result<CrlRecord> DoPutCrl(const CrlRecord& crl) override;
+  Result<CrlRecord> DoGetCrl(const std::string& issuer_der) override;
+  Result<std::vector<CrlRecord>> DoListCrls() override;
+  Status DoRemoveCrl(const std::string& issuer_der) override;
+  Status DoPutCapabilities(const CapabilitiesRecord& caps) override;
+  Result<CapabilitiesRecord> DoCapabilitiesFor(
+      const std::string& address, const std::string& cert_sha256) override;
+  Status DoRecordEvent(const EventRecord& event) override;
+  Result<std::vector<EventRecord>> DoRecentEvents(size_t limit) override;
+
+ private:
+  SqliteStore(const StoreOptions& options, sqlite3* db);
+
+  // All below: call with mu_ held.
+  // The cached statement for `sql`. At most one live Stmt per SQL text at a
+  // time (callers never nest the same query).
+  Result<Stmt> Prepare(const std::string& sql);
+  // Rows of a "SELECT <cert columns> ..." statement, with emails/domains.
+  Result<std::vector<CertificateRecord>> ReadCertificates(Stmt& stmt);
+  Status FillLists(CertificateRecord& rec, int64_t id);
+  Result<CertificateRecord> LoadById(int64_t id);
+  Result<int64_t> IdOf(const std::string& sha256);  // kNotFound
+  Result<bool> HasKey(int64_t cert_id);
+  Result<CertificateRecord> One(Result<std::vector<CertificateRecord>> rows,
+                                std::string not_found);
+
+  const std::string path_;
+  std::mutex mu_;
+  sqlite3* db_;                                                // guarded by mu_
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;  // guarded by mu_
+};
+
+}  // namespace seal::store
+
+#endif  // SEALMILTER_LIB_STORE_SQLITE_STORE_H_

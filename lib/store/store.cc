@@ -1,0 +1,312 @@
+// Store: the backend-independent half — input checks, normalisation, caps
+// and timestamps — in front of the Do* hooks.
+#include "lib/store/store.h"
+
+#include <openssl/bn.h>
+
+#include "lib/store/hex.h"
+#include "lib/store/normalize.h"
+#include "lib/store/openssl_util.h"
+#include "lib/store/x509_parse.h"
+
+namespace seal::store {
+namespace {
+
+// Hex digits with optional ':' separators, lower-cased; "" when invalid.
+std::string CleanHex(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == ':') continue;
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return "";
+    out.push_back(c);
+  }
+  return out;
+}
+
+constexpr size_t kMaxNameDerBytes = 64 * 1024;
+constexpr size_t kMaxKindBytes = 64;
+
+Status CheckText(std::string_view what, std::string_view text, size_t max) {
+  if (text.size() > max) {
+    return ResourceExhaustedError(std::string(what) + " is longer than " +
+                                  std::to_string(max) + " bytes");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::string> NormalizeFingerprint(std::string_view sha256) {
+  std::string hex = CleanHex(sha256);
+  if (hex.size() != 64) {
+    return InvalidArgumentError(
+        "a certificate fingerprint is 64 hex digits (SHA-256)");
+  }
+  return hex;
+}
+
+Result<std::string> NormalizeKeyId(std::string_view ski) {
+  std::string hex = CleanHex(ski);
+  if (hex.empty() || hex.size() % 2 != 0 || hex.size() > 128) {
+    return InvalidArgumentError(
+        "a subject key identifier is 1 to 64 bytes of hex");
+  }
+  return hex;
+}
+
+Result<std::string> NormalizeSerial(std::string_view serial) {
+  bool negative = !serial.empty() && serial.front() == '-';
+  if (negative) serial.remove_prefix(1);
+  std::string hex = CleanHex(serial);
+  if (hex.empty() || hex.size() > 80) {
+    return InvalidArgumentError("a serial number is 1 to 40 bytes of hex");
+  }
+  if (negative) hex.insert(hex.begin(), '-');
+  BIGNUM* raw = nullptr;
+  if (BN_hex2bn(&raw, hex.c_str()) == 0) {
+    return OpenSslError("bad serial number", StatusCode::kInvalidArgument);
+  }
+  BignumPtr bn(raw);
+  char* printed = BN_bn2hex(bn.get());
+  if (printed == nullptr) return OpenSslError("cannot print serial number");
+  std::string out(printed);
+  OPENSSL_free(printed);
+  return out;
+}
+
+Store::Store(StoreLimits limits, const Clock* clock)
+    : limits_(limits),
+      clock_(clock != nullptr ? clock : &SystemClock::Instance()) {}
+
+Result<CertificateRecord> Store::ParseForPut(std::string_view der,
+                                             CertSource source,
+                                             std::string_view domain,
+                                             std::string& normal_domain) const {
+  if (der.size() > limits_.max_certificate_bytes) {
+    return ResourceExhaustedError(
+        "certificate is larger than " +
+        std::to_string(limits_.max_certificate_bytes) + " bytes");
+  }
+  if (source == CertSource::kDomain) {
+    Result<std::string> d = NormalizeDomain(domain);
+    if (!d.ok()) return d.status();
+    normal_domain = std::move(*d);
+  } else if (!domain.empty()) {
+    return InvalidArgumentError(
+        "only a domain certificate (source domain) names a domain");
+  }
+  Result<CertificateRecord> rec =
+      ParseCertificate(der, limits_.max_emails_per_certificate);
+  if (!rec.ok()) return rec.status();
+  rec->source = source;
+  rec->added_at = clock_->Now();
+  if (!normal_domain.empty()) rec->domains.push_back(normal_domain);
+  return rec;
+}
+
+Status Store::CheckKey(const EncryptedKey& key) const {
+  if (key.blob.empty()) return InvalidArgumentError("sealed key is empty");
+  if (key.blob.size() > limits_.max_key_blob_bytes) {
+    return ResourceExhaustedError("sealed key is larger than " +
+                                  std::to_string(limits_.max_key_blob_bytes) +
+                                  " bytes");
+  }
+  if (!IsLowerHex(key.master_key_id) || key.master_key_id.size() > 64) {
+    return InvalidArgumentError("master key id must be lower-case hex");
+  }
+  return Status::Ok();
+}
+
+Result<CertificateRecord> Store::PutCertificate(std::string_view der,
+                                                CertSource source,
+                                                std::string_view domain) {
+  std::string normal_domain;
+  Result<CertificateRecord> rec =
+      ParseForPut(der, source, domain, normal_domain);
+  if (!rec.ok()) return rec.status();
+  return DoPutCertificate(*rec, normal_domain, nullptr);
+}
+
+Result<CertificateRecord> Store::PutCertificateWithKey(
+    std::string_view der, CertSource source, std::string_view domain,
+    const EncryptedKey& key) {
+  SEAL_RETURN_IF_ERROR(CheckKey(key));
+  std::string normal_domain;
+  Result<CertificateRecord> rec =
+      ParseForPut(der, source, domain, normal_domain);
+  if (!rec.ok()) return rec.status();
+  EncryptedKey stamped = key;
+  stamped.created_at = clock_->Now();
+  return DoPutCertificate(*rec, normal_domain, &stamped);
+}
+
+Result<CertificateRecord> Store::GetCertificate(std::string_view sha256) {
+  Result<std::string> fp = NormalizeFingerprint(sha256);
+  if (!fp.ok()) return fp.status();
+  return DoGetCertificate(*fp);
+}
+
+Result<std::vector<CertificateRecord>> Store::CertificatesFor(
+    std::string_view address) {
+  Result<std::string> a = NormalizeAddress(address);
+  if (!a.ok()) return a.status();
+  CertificateFilter filter;
+  filter.address = std::move(*a);
+  return DoListCertificates(filter);
+}
+
+Result<CertificateRecord> Store::BestCertificateFor(
+    std::string_view address, int64_t now, CertUsage usage,
+    std::optional<CertSource> source) {
+  Result<std::string> a = NormalizeAddress(address);
+  if (!a.ok()) return a.status();
+  return DoBestCertificate(*a, now, usage, source);
+}
+
+Result<CertificateRecord> Store::DomainCertificate(std::string_view domain,
+                                                   int64_t now) {
+  Result<std::string> d = NormalizeDomain(domain);
+  if (!d.ok()) return d.status();
+  return DoDomainCertificate(*d, now);
+}
+
+Result<std::vector<CertificateRecord>> Store::FindByIssuerSerial(
+    std::string_view issuer_der, std::string_view serial_hex) {
+  if (issuer_der.empty() || issuer_der.size() > kMaxNameDerBytes) {
+    return InvalidArgumentError("issuer name DER is empty or too large");
+  }
+  Result<std::string> serial = NormalizeSerial(serial_hex);
+  if (!serial.ok()) return serial.status();
+  return DoFindByIssuerSerial(std::string(issuer_der), *serial);
+}
+
+Result<std::vector<CertificateRecord>> Store::FindBySki(
+    std::string_view ski_hex) {
+  Result<std::string> ski = NormalizeKeyId(ski_hex);
+  if (!ski.ok()) return ski.status();
+  return DoFindBySki(*ski);
+}
+
+Result<std::vector<CertificateRecord>> Store::ListCertificates(
+    const CertificateFilter& filter) {
+  CertificateFilter normal = filter;
+  if (!filter.address.empty()) {
+    Result<std::string> a = NormalizeAddress(filter.address);
+    if (!a.ok()) return a.status();
+    normal.address = std::move(*a);
+  }
+  return DoListCertificates(normal);
+}
+
+Status Store::SetRevoked(std::string_view sha256, bool revoked) {
+  Result<std::string> fp = NormalizeFingerprint(sha256);
+  if (!fp.ok()) return fp.status();
+  return DoSetRevoked(*fp, revoked);
+}
+
+Status Store::RemoveCertificate(std::string_view sha256, KeyRemoval keys) {
+  Result<std::string> fp = NormalizeFingerprint(sha256);
+  if (!fp.ok()) return fp.status();
+  return DoRemoveCertificate(*fp, keys);
+}
+
+Status Store::PutPrivateKey(std::string_view cert_sha256,
+                            const EncryptedKey& key) {
+  Result<std::string> fp = NormalizeFingerprint(cert_sha256);
+  if (!fp.ok()) return fp.status();
+  SEAL_RETURN_IF_ERROR(CheckKey(key));
+  EncryptedKey stamped = key;
+  stamped.created_at = clock_->Now();
+  return DoPutPrivateKey(*fp, stamped);
+}
+
+Result<EncryptedKey> Store::GetPrivateKey(std::string_view cert_sha256) {
+  Result<std::string> fp = NormalizeFingerprint(cert_sha256);
+  if (!fp.ok()) return fp.status();
+  return DoGetPrivateKey(*fp);
+}
+
+Result<CrlRecord> Store::PutCrl(std::string_view der) {
+  if (der.size() > limits_.max_crl_bytes) {
+    return ResourceExhaustedError("CRL is larger than " +
+                                  std::to_string(limits_.max_crl_bytes) +
+                                  " bytes");
+  }
+  Result<CrlRecord> crl = ParseCrl(der);
+  if (!crl.ok()) return crl.status();
+  crl->added_at = clock_->Now();
+  return DoPutCrl(*crl);
+}
+
+Result<CrlRecord> Store::GetCrl(std::string_view issuer_der) {
+  if (issuer_der.empty() || issuer_der.size() > kMaxNameDerBytes) {
+    return InvalidArgumentError("issuer name DER is empty or too large");
+  }
+  return DoGetCrl(std::string(issuer_der));
+}
+
+Result<std::vector<CrlRecord>> Store::ListCrls() { return DoListCrls(); }
+
+Status Store::RemoveCrl(std::string_view issuer_der) {
+  if (issuer_der.empty() || issuer_der.size() > kMaxNameDerBytes) {
+    return InvalidArgumentError("issuer name DER is empty or too large");
+  }
+  return DoRemoveCrl(std::string(issuer_der));
+}
+
+Status Store::PutCapabilities(const CapabilitiesRecord& caps) {
+  CapabilitiesRecord normal = caps;
+  Result<std::string> a = NormalizeAddress(caps.address);
+  if (!a.ok()) return a.status();
+  normal.address = std::move(*a);
+  if (!caps.cert_sha256.empty()) {
+    Result<std::string> fp = NormalizeFingerprint(caps.cert_sha256);
+    if (!fp.ok()) return fp.status();
+    normal.cert_sha256 = std::move(*fp);
+  }
+  if (caps.blob.size() > limits_.max_capabilities_bytes) {
+    return ResourceExhaustedError(
+        "SMIMECapabilities are larger than " +
+        std::to_string(limits_.max_capabilities_bytes) + " bytes");
+  }
+  if (normal.seen_at == 0) normal.seen_at = clock_->Now();
+  return DoPutCapabilities(normal);
+}
+
+Result<CapabilitiesRecord> Store::CapabilitiesFor(
+    std::string_view address, std::string_view cert_sha256) {
+  Result<std::string> a = NormalizeAddress(address);
+  if (!a.ok()) return a.status();
+  std::string fp;
+  if (!cert_sha256.empty()) {
+    Result<std::string> f = NormalizeFingerprint(cert_sha256);
+    if (!f.ok()) return f.status();
+    fp = std::move(*f);
+  }
+  return DoCapabilitiesFor(*a, fp);
+}
+
+Status Store::RecordEvent(std::string_view kind, std::string_view subject,
+                          std::string_view detail) {
+  if (kind.empty()) return InvalidArgumentError("event kind is empty");
+  SEAL_RETURN_IF_ERROR(CheckText("event kind", kind, kMaxKindBytes));
+  SEAL_RETURN_IF_ERROR(
+      CheckText("event subject", subject, limits_.max_event_text_bytes));
+  SEAL_RETURN_IF_ERROR(
+      CheckText("event detail", detail, limits_.max_event_text_bytes));
+  EventRecord event;
+  event.time = clock_->Now();
+  event.kind = std::string(kind);
+  event.subject = std::string(subject);
+  event.detail = std::string(detail);
+  return DoRecordEvent(event);
+}
+
+Result<std::vector<EventRecord>> Store::RecentEvents(size_t limit) {
+  if (limit == 0) return std::vector<EventRecord>();
+  return DoRecentEvents(limit);
+}
+
+}  // namespace seal::store

@@ -1,0 +1,193 @@
+// Store: the one interface to sealmilter's persistent state for S/MIME:
+// certificates with their parsed metadata, private keys sealed under the
+// master key, CRLs, SMIMECapabilities per address, and an audit trail.
+//
+// Callers see only this class; SQLite (sqlite_store.h) is the embedded
+// backend, and a PostgreSQL backend can follow by implementing the protected
+// Do* hooks. The public methods are not virtual: they check and normalise
+// input the same way for every backend (size caps, DER parsing, address and
+// fingerprint forms) and take the time from the Clock, then call a hook.
+//
+// Semantics every backend keeps:
+// - Certificates are identified by their SHA-256 fingerprint (lower-case hex;
+//   upper case and ':' separators are accepted on input). Putting a known
+//   certificate again changes nothing except adding a domain mapping; its
+//   source stays the first one recorded.
+// - A private key belongs to one certificate and is never replaced or
+//   deleted implicitly: renewal and rollover add new certificates and keys,
+//   so old mail stays decryptable. Only RemoveCertificate with
+//   KeyRemoval::kDeleteKey deletes a key.
+// - BestCertificateFor returns, among the address's certificates that are
+//   valid at `now`, not revoked, not CA certificates and allow `usage`, the
+//   one with the newest notBefore (ties: later notAfter, then the one added
+//   last). kNotFound when there is none.
+// - Multi-step writes (a certificate with its addresses, domains and key) are
+//   atomic.
+// - Errors: kNotFound (no such record), kInvalidArgument (malformed
+//   argument), kParseError (not DER; or a corrupt database),
+//   kResourceExhausted (over a StoreLimits cap), kFailedPrecondition (state
+//   forbids it, e.g. removing a certificate that has a key), kUnavailable
+//   (database locked or unreachable beyond its timeout), kIoError, kInternal.
+// Thread-safety: every method may be called from any thread concurrently;
+// each backend states how it achieves that.
+#ifndef SEALMILTER_LIB_STORE_STORE_H_
+#define SEALMILTER_LIB_STORE_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/status.h"
+#include "lib/store/clock.h"
+#include "lib/store/records.h"
+
+namespace seal::store {
+
+enum class KeyRemoval {
+  kRefuse,     // refuse to remove a certificate that has a private key
+  kDeleteKey,  // remove the certificate and its private key
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // "sqlite", "postgresql": for logs.
+  virtual std::string_view backend() const = 0;
+  const StoreLimits& limits() const { return limits_; }
+  const Clock& clock() const { return *clock_; }
+
+  // --- Certificates ---------------------------------------------------
+
+  // Stores a DER certificate. `domain` is required for kDomain (the domain
+  // it serves) and must be empty otherwise.
+  Result<CertificateRecord> PutCertificate(std::string_view der,
+                                           CertSource source,
+                                           std::string_view domain = {});
+  // The same plus its sealed private key, atomically. Use KeyVault, which
+  // seals the key and checks it matches the certificate. kFailedPrecondition
+  // when the certificate already has a key.
+  Result<CertificateRecord> PutCertificateWithKey(std::string_view der,
+                                                  CertSource source,
+                                                  std::string_view domain,
+                                                  const EncryptedKey& key);
+  Result<CertificateRecord> GetCertificate(std::string_view sha256);
+  // Every certificate naming `address`, newest notBefore first.
+  Result<std::vector<CertificateRecord>> CertificatesFor(
+      std::string_view address);
+  // See the class comment. `source` restricts the candidates.
+  Result<CertificateRecord> BestCertificateFor(
+      std::string_view address, int64_t now, CertUsage usage = kUsageEncrypt,
+      std::optional<CertSource> source = std::nullopt);
+  // The best (same rule) certificate mapped to `domain`.
+  Result<CertificateRecord> DomainCertificate(std::string_view domain,
+                                              int64_t now);
+  // Certificates by issuer Name DER + serial (SerialHex form, any case), and
+  // by subjectKeyIdentifier hex: how a CMS RecipientInfo names its key.
+  // Usually one each; renewed certificates may share an SKI.
+  Result<std::vector<CertificateRecord>> FindByIssuerSerial(
+      std::string_view issuer_der, std::string_view serial_hex);
+  Result<std::vector<CertificateRecord>> FindBySki(std::string_view ski_hex);
+  // Newest notBefore first.
+  Result<std::vector<CertificateRecord>> ListCertificates(
+      const CertificateFilter& filter = {});
+  Status SetRevoked(std::string_view sha256, bool revoked);
+  Status RemoveCertificate(std::string_view sha256,
+                           KeyRemoval keys = KeyRemoval::kRefuse);
+
+  // --- Private keys (sealed; see key_vault.h) --------------------------
+
+  // Adds a key to a stored certificate that has none.
+  Status PutPrivateKey(std::string_view cert_sha256, const EncryptedKey& key);
+  Result<EncryptedKey> GetPrivateKey(std::string_view cert_sha256);
+
+  // --- CRLs: one per issuer; an older one never replaces a newer --------
+
+  // Returns the CRL now stored for that issuer (the given one unless the
+  // stored one has a later thisUpdate).
+  Result<CrlRecord> PutCrl(std::string_view der);
+  Result<CrlRecord> GetCrl(std::string_view issuer_der);
+  Result<std::vector<CrlRecord>> ListCrls();
+  Status RemoveCrl(std::string_view issuer_der);
+
+  // --- SMIMECapabilities -----------------------------------------------
+
+  // Upserts by (address, cert_sha256); an older seen_at does not replace a
+  // newer one. seen_at 0 means now.
+  Status PutCapabilities(const CapabilitiesRecord& caps);
+  // With `cert_sha256` empty: the most recently seen for the address.
+  Result<CapabilitiesRecord> CapabilitiesFor(std::string_view address,
+                                             std::string_view cert_sha256 = {});
+
+  // --- Audit events ----------------------------------------------------
+
+  Status RecordEvent(std::string_view kind, std::string_view subject,
+                     std::string_view detail);
+  // At most `limit` events, newest first.
+  Result<std::vector<EventRecord>> RecentEvents(size_t limit);
+
+ protected:
+  // `clock` may be null (SystemClock); it must outlive the store.
+  Store(StoreLimits limits, const Clock* clock);
+
+  // Hooks: arguments are validated and normalised (addresses and domains
+  // lower-case, fingerprints lower-case hex, serials canonical upper-case
+  // hex, `added_at`/`created_at`/`time` filled in).
+  virtual Result<CertificateRecord> DoPutCertificate(
+      const CertificateRecord& cert, const std::string& domain,
+      const EncryptedKey* key) = 0;
+  virtual Result<CertificateRecord> DoGetCertificate(
+      const std::string& sha256) = 0;
+  virtual Result<std::vector<CertificateRecord>> DoListCertificates(
+      const CertificateFilter& filter) = 0;
+  virtual Result<CertificateRecord> DoBestCertificate(
+      const std::string& address, int64_t now, CertUsage usage,
+      std::optional<CertSource> source) = 0;
+  virtual Result<CertificateRecord> DoDomainCertificate(
+      const std::string& domain, int64_t now) = 0;
+  virtual Result<std::vector<CertificateRecord>> DoFindByIssuerSerial(
+      const std::string& issuer_der, const std::string& serial) = 0;
+  virtual Result<std::vector<CertificateRecord>> DoFindBySki(
+      const std::string& ski) = 0;
+  virtual Status DoSetRevoked(const std::string& sha256, bool revoked) = 0;
+  virtual Status DoRemoveCertificate(const std::string& sha256,
+                                     KeyRemoval keys) = 0;
+  virtual Status DoPutPrivateKey(const std::string& cert_sha256,
+                                 const EncryptedKey& key) = 0;
+  virtual Result<EncryptedKey> DoGetPrivateKey(
+      const std::string& cert_sha256) = 0;
+  virtual Result<CrlRecord> DoPutCrl(const CrlRecord& crl) = 0;
+  virtual Result<CrlRecord> DoGetCrl(const std::string& issuer_der) = 0;
+  virtual Result<std::vector<CrlRecord>> DoListCrls() = 0;
+  virtual Status DoRemoveCrl(const std::string& issuer_der) = 0;
+  virtual Status DoPutCapabilities(const CapabilitiesRecord& caps) = 0;
+  virtual Result<CapabilitiesRecord> DoCapabilitiesFor(
+      const std::string& address, const std::string& cert_sha256) = 0;
+  virtual Status DoRecordEvent(const EventRecord& event) = 0;
+  virtual Result<std::vector<EventRecord>> DoRecentEvents(size_t limit) = 0;
+
+ private:
+  Result<CertificateRecord> ParseForPut(std::string_view der, CertSource source,
+                                        std::string_view domain,
+                                        std::string& normal_domain) const;
+  Status CheckKey(const EncryptedKey& key) const;
+
+  const StoreLimits limits_;
+  const Clock* const clock_;  // never null
+};
+
+// Canonical forms the store uses; kInvalidArgument otherwise.
+// 64 hex digits, ':' separators allowed → lower-case.
+Result<std::string> NormalizeFingerprint(std::string_view sha256);
+// Hex digits, ':' separators allowed → lower-case (SKI).
+Result<std::string> NormalizeKeyId(std::string_view ski);
+// Hex serial, optional '-', ':' separators allowed → SerialHex form.
+Result<std::string> NormalizeSerial(std::string_view serial);
+
+}  // namespace seal::store
+
+#endif  // SEALMILTER_LIB_STORE_STORE_H_
