@@ -1,0 +1,110 @@
+// OpenSSL glue for the S/MIME engine: unique_ptr types whose deleters free
+// OpenSSL objects, and the OpenSSL error queue turned into a Status.
+//
+// Every failing OpenSSL call in lib/crypto is reported through
+// OpenSslError("what we tried", code), which drains the calling thread's
+// error queue into the message, so a later call never sees a stale error.
+// Public entry points of lib/crypto clear the queue when they start.
+// Known limits: only the object types lib/crypto uses are covered.
+// Thread-safety: the OpenSSL error queue is per thread; all of this is
+// stateless and may be used from any thread.
+#ifndef SEALMILTER_LIB_CRYPTO_OSSL_H_
+#define SEALMILTER_LIB_CRYPTO_OSSL_H_
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "lib/status.h"
+
+namespace seal::crypto {
+
+template <typename T, void (*Free)(T*)>
+struct OsslDeleter {
+  void operator()(T* p) const {
+    if (p != nullptr) Free(p);
+  }
+};
+
+void FreeX509Stack(STACK_OF(X509) * stack);
+void FreeCrlStack(STACK_OF(X509_CRL) * stack);
+void FreeAlgorStack(STACK_OF(X509_ALGOR) * stack);
+
+using BioPtr = std::unique_ptr<BIO, OsslDeleter<BIO, BIO_free_all>>;
+using CmsPtr = std::unique_ptr<CMS_ContentInfo,
+                               OsslDeleter<CMS_ContentInfo, CMS_ContentInfo_free>>;
+using X509Ptr = std::unique_ptr<X509, OsslDeleter<X509, X509_free>>;
+using X509CrlPtr = std::unique_ptr<X509_CRL, OsslDeleter<X509_CRL, X509_CRL_free>>;
+using X509StorePtr =
+    std::unique_ptr<X509_STORE, OsslDeleter<X509_STORE, X509_STORE_free>>;
+using X509StoreCtxPtr =
+    std::unique_ptr<X509_STORE_CTX,
+                    OsslDeleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
+using X509AlgorPtr =
+    std::unique_ptr<X509_ALGOR, OsslDeleter<X509_ALGOR, X509_ALGOR_free>>;
+using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OsslDeleter<EVP_PKEY, EVP_PKEY_free>>;
+using EvpPkeyCtxPtr =
+    std::unique_ptr<EVP_PKEY_CTX, OsslDeleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
+using EvpCipherCtxPtr =
+    std::unique_ptr<EVP_CIPHER_CTX,
+                    OsslDeleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
+using EvpEncodeCtxPtr =
+    std::unique_ptr<EVP_ENCODE_CTX,
+                    OsslDeleter<EVP_ENCODE_CTX, EVP_ENCODE_CTX_free>>;
+using GeneralNamesPtr =
+    std::unique_ptr<GENERAL_NAMES, OsslDeleter<GENERAL_NAMES, GENERAL_NAMES_free>>;
+using Asn1StringPtr =
+    std::unique_ptr<ASN1_STRING, OsslDeleter<ASN1_STRING, ASN1_STRING_free>>;
+using Asn1TimePtr =
+    std::unique_ptr<ASN1_TIME, OsslDeleter<ASN1_TIME, ASN1_TIME_free>>;
+using X509StackPtr =
+    std::unique_ptr<STACK_OF(X509), OsslDeleter<STACK_OF(X509), FreeX509Stack>>;
+using CrlStackPtr =
+    std::unique_ptr<STACK_OF(X509_CRL),
+                    OsslDeleter<STACK_OF(X509_CRL), FreeCrlStack>>;
+using AlgorStackPtr =
+    std::unique_ptr<STACK_OF(X509_ALGOR),
+                    OsslDeleter<STACK_OF(X509_ALGOR), FreeAlgorStack>>;
+
+// A Status with `code` and the message "what: <OpenSSL errors>", draining
+// the calling thread's error queue. With an empty queue the message is
+// "what: (no OpenSSL error detail)".
+Status OpenSslError(std::string_view what,
+                    StatusCode code = StatusCode::kInternal);
+
+// The queued errors as text ("" when none), draining the queue.
+std::string DrainOpenSslErrors();
+
+// Empties the calling thread's OpenSSL error queue.
+void ClearOpenSslErrors();
+
+// A read-only memory BIO over `data` (no copy; `data` must outlive it).
+Result<BioPtr> MemoryBio(std::string_view data);
+
+// `n` as an int for OpenSSL length arguments; kResourceExhausted if larger.
+Result<int> OpenSslInt(size_t n);
+
+// Runs `fn` (returning Status or Result<T>) and turns any C++ exception into
+// an error, so none escapes a lib/crypto entry point.
+template <typename F>
+auto NoThrow(std::string_view what, F&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    return ResourceExhaustedError(std::string(what) + ": out of memory");
+  } catch (const std::exception& e) {
+    return InternalError(std::string(what) + ": " + e.what());
+  } catch (...) {
+    return InternalError(std::string(what) + ": unknown exception");
+  }
+}
+
+}  // namespace seal::crypto
+
+#endif  // SEALMILTER_LIB_CRYPTO_OSSL_H_
