@@ -31,6 +31,12 @@ struct Command {
 
 // The commands of the "config" group (ctl/config_commands.cc).
 std::vector<Command> ConfigCommands();
+// "rules check|test" (ctl/rules_commands.cc).
+std::vector<Command> RulesCommands();
+// "certs ...", "keys ...", "ca ..." (ctl/cert_commands.cc).
+std::vector<Command> CertCommands();
+// "envelope open|make" (ctl/envelope_commands.cc).
+std::vector<Command> EnvelopeCommands();
 
 // Dispatches argv (without argv[0]); prints usage on errors.
 int RunSealctl(const std::vector<std::string>& args, CommandIo& io);

@@ -6,7 +6,14 @@
 namespace seal::ctl {
 namespace {
 
-std::vector<Command> AllCommands() { return ConfigCommands(); }
+std::vector<Command> AllCommands() {
+  std::vector<Command> all;
+  for (auto group : {ConfigCommands, RulesCommands, CertCommands,
+                     EnvelopeCommands}) {
+    for (Command& c : group()) all.push_back(std::move(c));
+  }
+  return all;
+}
 
 void PrintUsage(FILE* f) {
   fprintf(f, "usage: sealctl COMMAND [ARGS]\n\ncommands:\n");
