@@ -53,7 +53,8 @@ std::string_view NodeTypeName(const toml::node& node) {
 
 // Which TOML types a key accepts.
 bool AcceptsString(ValueType t) {
-  return t != ValueType::kBool && t != ValueType::kInteger;
+  return t != ValueType::kBool && t != ValueType::kInteger &&
+         t != ValueType::kList;
 }
 bool AcceptsInteger(ValueType t) {
   return t == ValueType::kInteger || t == ValueType::kSize ||
@@ -69,6 +70,22 @@ Result<Value> ConvertNode(const KeyDef& def, const toml::node& node) {
   }
   if (const auto* b = node.as_boolean(); b && def.type == ValueType::kBool) {
     return Value(b->get());
+  }
+  if (const auto* a = node.as_array(); a && def.type == ValueType::kList) {
+    std::string joined;
+    for (const toml::node& item : *a) {
+      const auto* str = item.as_string();
+      if (str == nullptr) {
+        return InvalidArgumentError(std::string(def.key) +
+                                    ": list items must be strings, got " +
+                                    std::string(NodeTypeName(item)));
+      }
+      Result<Value> one = ParseListItem(def, str->get());
+      if (!one.ok()) return one.status();
+      if (!joined.empty()) joined += kListSeparator;
+      joined += str->get();
+    }
+    return Value(joined);
   }
   return InvalidArgumentError(std::string(def.key) + ": expected " +
                               std::string(ValueTypeName(def.type)) + ", got " +

@@ -38,6 +38,29 @@ struct Config {
     std::string facility;  // syslog facility name
     std::string level;     // error|warning|notice|info|debug
   } log;
+  struct Rules {
+    bool shipped = true;             // load the rules built into the binary
+    std::vector<std::string> paths;  // rule files and directories, in order
+    uint64_t max_scan_bytes = 0;     // text classified per message
+  } rules;
+  struct Gateway {
+    std::vector<std::string> internal_domains;   // our mail domains
+    std::vector<std::string> internal_networks;  // CIDR blocks of our clients
+    std::string on_failure;         // tempfail|reject when encryption fails
+    std::string reinject;           // HOST:PORT of the milter-free listener
+    std::string notice_from;        // From of notices ("" = postmaster@...)
+    uint64_t max_encrypt_size = 0;  // larger must-encrypt mail: on_failure
+  } gateway;
+  struct Store {
+    std::string path;  // SQLite database
+    int64_t busy_timeout_seconds = 0;
+  } store;
+  struct Envelope {
+    std::string templates;        // override directory ("" = built-in)
+    std::string locale;           // notification and page language
+    int64_t expires_seconds = 0;  // 0 = never
+    bool subject_in_notification = false;
+  } envelope;
 
   // Where this config came from: a path, or "(embedded defaults)".
   std::string source;

@@ -17,6 +17,8 @@ void SetField(Config& config, const Value& value) {
   using F = std::remove_reference_t<decltype(field)>;
   if constexpr (std::is_same_v<F, std::string>) {
     field = std::get<std::string>(value);
+  } else if constexpr (std::is_same_v<F, std::vector<std::string>>) {
+    field = SplitListValue(std::get<std::string>(value));
   } else if constexpr (std::is_same_v<F, bool>) {
     field = std::get<bool>(value);
   } else {
@@ -30,6 +32,13 @@ Value GetField(const Config& config) {
   using F = std::remove_cvref_t<decltype(field)>;
   if constexpr (std::is_same_v<F, std::string> || std::is_same_v<F, bool>) {
     return Value(field);
+  } else if constexpr (std::is_same_v<F, std::vector<std::string>>) {
+    std::string joined;
+    for (const std::string& item : field) {
+      if (!joined.empty()) joined += kListSeparator;
+      joined += item;
+    }
+    return Value(joined);
   } else {
     return Value(static_cast<int64_t>(field));
   }
@@ -41,6 +50,10 @@ constexpr int64_t kGiB = int64_t{1} << 30;
 using M = Config::Milter;
 using S = Config::Spool;
 using L = Config::Log;
+using R = Config::Rules;
+using G = Config::Gateway;
+using St = Config::Store;
+using E = Config::Envelope;
 
 // Documentation order. Keep one line per doc string: the man page carries the
 // long explanation.
@@ -105,6 +118,69 @@ const std::array kSchema = {
            "Lowest severity logged.", "error|warning|notice|info|debug", 0, 0,
            &SetField<&Config::log, &L::level>,
            &GetField<&Config::log, &L::level>},
+    KeyDef{"rules.shipped", ValueType::kBool, "true", true,
+           "Load the rules built into sealmilter before rules.paths.", "", 0, 0,
+           &SetField<&Config::rules, &R::shipped>,
+           &GetField<&Config::rules, &R::shipped>},
+    KeyDef{"rules.paths", ValueType::kList, "/etc/sealmilter/rules.d", true,
+           "Rule files and directories of *.toml files, loaded in order.", "",
+           0, 0, &SetField<&Config::rules, &R::paths>,
+           &GetField<&Config::rules, &R::paths>},
+    KeyDef{"rules.max_scan_bytes", ValueType::kSize, "32M", true,
+           "Decoded text bytes classified per message.", "", 1024, 16 * kGiB,
+           &SetField<&Config::rules, &R::max_scan_bytes>,
+           &GetField<&Config::rules, &R::max_scan_bytes>},
+    KeyDef{"gateway.internal_domains", ValueType::kList, "", true,
+           "Mail domains that are ours; a leading dot means subdomains.", "", 0,
+           0, &SetField<&Config::gateway, &G::internal_domains>,
+           &GetField<&Config::gateway, &G::internal_domains>},
+    KeyDef{"gateway.internal_networks", ValueType::kList,
+           "127.0.0.0/8, ::1/128", true,
+           "Client networks (CIDR) whose mail counts as sent by us.", "", 0, 0,
+           &SetField<&Config::gateway, &G::internal_networks>,
+           &GetField<&Config::gateway, &G::internal_networks>},
+    KeyDef{"gateway.on_failure", ValueType::kEnum, "tempfail", true,
+           "What to answer when mail that must be encrypted cannot be.",
+           "tempfail|reject", 0, 0, &SetField<&Config::gateway, &G::on_failure>,
+           &GetField<&Config::gateway, &G::on_failure>},
+    KeyDef{"gateway.reinject", ValueType::kString, "", true,
+           "HOST:PORT of the MTA listener without the milter, for notices.", "",
+           0, 0, &SetField<&Config::gateway, &G::reinject>,
+           &GetField<&Config::gateway, &G::reinject>},
+    KeyDef{"gateway.notice_from", ValueType::kString, "", true,
+           "From address of notices to senders; empty means postmaster at "
+           "the sender's domain.",
+           "", 0, 0, &SetField<&Config::gateway, &G::notice_from>,
+           &GetField<&Config::gateway, &G::notice_from>},
+    KeyDef{"gateway.max_encrypt_size", ValueType::kSize, "25M", true,
+           "Largest message encrypted; larger must-encrypt mail fails.", "",
+           1024, 16 * kGiB, &SetField<&Config::gateway, &G::max_encrypt_size>,
+           &GetField<&Config::gateway, &G::max_encrypt_size>},
+    KeyDef{"store.path", ValueType::kString, "/var/lib/sealmilter/store.db",
+           false, "SQLite database of certificates and keys.", "", 0, 0,
+           &SetField<&Config::store, &St::path>,
+           &GetField<&Config::store, &St::path>},
+    KeyDef{"store.busy_timeout", ValueType::kDuration, "5s", false,
+           "How long a store access waits for a lock.", "", 1, 3600,
+           &SetField<&Config::store, &St::busy_timeout_seconds>,
+           &GetField<&Config::store, &St::busy_timeout_seconds>},
+    KeyDef{"envelope.templates", ValueType::kString, "", true,
+           "Directory of files overriding the built-in envelope templates.", "",
+           0, 0, &SetField<&Config::envelope, &E::templates>,
+           &GetField<&Config::envelope, &E::templates>},
+    KeyDef{"envelope.locale", ValueType::kString, "en", true,
+           "Language of envelopes and notifications (en, fr, de, ...).", "", 0,
+           0, &SetField<&Config::envelope, &E::locale>,
+           &GetField<&Config::envelope, &E::locale>},
+    KeyDef{"envelope.expires", ValueType::kDuration, "30d", true,
+           "Time after which an envelope no longer opens; 0 means never.", "",
+           0, 3650 * 86400, &SetField<&Config::envelope, &E::expires_seconds>,
+           &GetField<&Config::envelope, &E::expires_seconds>},
+    KeyDef{"envelope.subject_in_notification", ValueType::kBool, "false", true,
+           "Show the original subject in the notification (it travels in "
+           "clear).",
+           "", 0, 0, &SetField<&Config::envelope, &E::subject_in_notification>,
+           &GetField<&Config::envelope, &E::subject_in_notification>},
 };
 
 size_t EditDistance(std::string_view a, std::string_view b) {
@@ -129,6 +205,15 @@ bool ParseDecimal(std::string_view digits, int64_t& out) {
 }
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+std::string RenderString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
 
 Status RangeError(const KeyDef& def, std::string_view shown) {
   return InvalidArgumentError(std::string(def.key) + ": value " +
@@ -230,6 +315,31 @@ Result<Value> ParseMode(const KeyDef& def, std::string_view text) {
   return CheckRange(def, mode, Quote(text));
 }
 
+// "a, b,c" -> the items "a", "b", "c"; white space around items is dropped.
+Result<Value> ParseListText(const KeyDef& def, std::string_view text) {
+  std::string joined;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view item = text.substr(start, comma - start);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
+      item.remove_prefix(1);
+    }
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
+      item.remove_suffix(1);
+    }
+    if (!item.empty()) {
+      Result<Value> one = ParseListItem(def, item);
+      if (!one.ok()) return one;
+      if (!joined.empty()) joined += kListSeparator;
+      joined += item;
+    }
+    start = comma + 1;
+  }
+  return Value(joined);
+}
+
 Result<Value> ParseEnum(const KeyDef& def, std::string_view text) {
   std::string_view rest = def.choices;
   while (!rest.empty()) {
@@ -263,8 +373,36 @@ std::string_view ValueTypeName(ValueType type) {
       return "enum";
     case ValueType::kMode:
       return "mode";
+    case ValueType::kList:
+      return "list";
   }
   return "unknown";
+}
+
+std::vector<std::string> SplitListValue(std::string_view joined) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start < joined.size()) {
+    size_t end = joined.find(kListSeparator, start);
+    if (end == std::string_view::npos) end = joined.size();
+    if (end > start) items.emplace_back(joined.substr(start, end - start));
+    start = end + 1;
+  }
+  return items;
+}
+
+Result<Value> ParseListItem(const KeyDef& def, std::string_view item) {
+  if (item.empty()) {
+    return InvalidArgumentError(std::string(def.key) +
+                                ": list items must not be empty");
+  }
+  for (char c : item) {
+    if (c == '\0' || c == '\n' || c == '\r') {
+      return InvalidArgumentError(std::string(def.key) +
+                                  ": list items must be single-line text");
+    }
+  }
+  return Value(std::string(item));
 }
 
 std::span<const KeyDef> Schema() { return kSchema; }
@@ -321,6 +459,8 @@ Result<Value> ParseValueText(const KeyDef& def, std::string_view text) {
       return ParseEnum(def, text);
     case ValueType::kMode:
       return ParseMode(def, text);
+    case ValueType::kList:
+      return ParseListText(def, text);
   }
   return InternalError("unhandled value type");
 }
@@ -357,13 +497,16 @@ std::string RenderValue(const KeyDef& def, const Value& value) {
       return out;
     }
     case ValueType::kString:
-    case ValueType::kEnum: {
-      std::string out = "\"";
-      for (char c : std::get<std::string>(value)) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
+    case ValueType::kEnum:
+      return RenderString(std::get<std::string>(value));
+    case ValueType::kList: {
+      std::string out = "[";
+      for (const std::string& item :
+           SplitListValue(std::get<std::string>(value))) {
+        if (out.size() > 1) out += ", ";
+        out += RenderString(item);
       }
-      return out + "\"";
+      return out + "]";
     }
   }
   return "";

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "lib/config.h"
 #include "lib/status.h"
@@ -25,7 +26,15 @@ enum class ValueType {
   kDuration,  // seconds: integer, or string with s/m/h/d suffix ("5m")
   kEnum,      // string, one of KeyDef::choices ("a|b|c")
   kMode,      // file mode: octal string such as "0660"
+  kList,      // array of non-empty strings; as text, comma-separated
 };
+
+// A kList value is held in a Value as its items joined by this separator
+// (items never contain it: list items are single-line by rule).
+inline constexpr char kListSeparator = '\n';
+
+// Splits a kList value into its items.
+std::vector<std::string> SplitListValue(std::string_view joined);
 
 // Name of a type as the man page and error messages spell it.
 std::string_view ValueTypeName(ValueType type);
@@ -58,6 +67,9 @@ std::string_view SuggestKey(std::string_view key);
 // Converts a string as written by an admin ("64M", "0660", "true", "5m")
 // into a value of the key's type, checking range and choices.
 Result<Value> ParseValueText(const KeyDef& def, std::string_view text);
+
+// Checks one item of a kList key (non-empty, single line).
+Result<Value> ParseListItem(const KeyDef& def, std::string_view item);
 
 // Converts an integer given in TOML (no quotes) into the key's type.
 Result<Value> ParseValueInteger(const KeyDef& def, int64_t number);

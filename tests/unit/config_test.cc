@@ -135,7 +135,7 @@ TEST_CASE("bad configs fail with file:line:column and a clear reason") {
        StatusCode::kInvalidArgument},
       {"[nonsense]\nfoo = 1\n",
        "bad.conf:1:2: unknown section [nonsense] (sections: [milter] [spool] "
-       "[log])",
+       "[log] [rules] [gateway] [store] [envelope])",
        StatusCode::kInvalidArgument},
       {"[milter]\nsocket = \"x\"\n[milter.extra]\n",
        "unknown section [milter.extra]", StatusCode::kInvalidArgument},
@@ -304,6 +304,58 @@ TEST_CASE("SuggestKey finds near misses only") {
   CHECK(SuggestKey("spool.max-size") == "spool.max_size");
   CHECK(SuggestKey("backlog") == "milter.backlog");
   CHECK(SuggestKey("completely.unrelated.thing").empty());
+}
+
+}  // namespace
+}  // namespace seal
+
+namespace seal {
+namespace {
+
+TEST_CASE("list keys: TOML arrays of strings, defaults, rendering") {
+  Config d = Config::Defaults();
+  CHECK(d.gateway.internal_networks ==
+        std::vector<std::string>{"127.0.0.0/8", "::1/128"});
+  CHECK(d.gateway.internal_domains.empty());
+  CHECK(d.rules.paths == std::vector<std::string>{"/etc/sealmilter/rules.d"});
+
+  Result<Config> c = ParseConfig(
+      "[gateway]\ninternal_domains = [\"example.com\", \".example.com\"]\n"
+      "[rules]\npaths = []\n",
+      "list.conf");
+  REQUIRE(c.ok());
+  CHECK(c->gateway.internal_domains ==
+        std::vector<std::string>{"example.com", ".example.com"});
+  CHECK(c->rules.paths.empty());
+  std::string rendered = RenderConfig(*c);
+  CHECK_THAT(rendered, Catch::Contains("internal_domains = [\"example.com\", "
+                                       "\".example.com\"]"));
+  // What RenderConfig writes parses back to the same values.
+  Result<Config> again = ParseConfig(rendered, "rendered.conf");
+  REQUIRE(again.ok());
+  CHECK(again->gateway.internal_domains == c->gateway.internal_domains);
+  CHECK(again->rules.paths.empty());
+
+  struct Bad {
+    std::string text, want;
+  };
+  const Bad bad[] = {
+      {"[gateway]\ninternal_domains = \"example.com\"\n",
+       "expected list, got string"},
+      {"[gateway]\ninternal_domains = [1, 2]\n",
+       "list items must be strings, got integer"},
+      {"[gateway]\ninternal_domains = [\"\"]\n", "must not be empty"},
+      {"[gateway]\ninternal_domains = [\"a\\nb\"]\n", "single-line"},
+      {"[gateway]\ninternal_domains = [[\"a\"]]\n", "got array"},
+      {"[gateway]\non_failure = \"pass\"\n", "is not one of: tempfail reject"},
+  };
+  for (const Bad& b : bad) {
+    INFO(b.text);
+    Result<Config> r = ParseConfig(b.text, "bad.conf");
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Contains("bad.conf:2:"));
+    CHECK_THAT(r.status().message(), Catch::Contains(b.want));
+  }
 }
 
 }  // namespace
