@@ -3,8 +3,9 @@
 //
 // A Session lives from connect to close. Each MAIL FROM starts a Transaction
 // that takes the current Snapshot and keeps it to the end, spools headers and
-// body, and at end-of-message returns a Verdict. At this stage every message
-// passes unchanged; classification and rewriting hook in at EndMessage.
+// body, and at end-of-message returns a Verdict. End() is the pass-through
+// used when the snapshot has no Policy; otherwise lib/gateway/process.h
+// classifies and rewrites the message.
 // Thread-safety: libmilter calls one connection's callbacks one at a time but
 // possibly on different threads; a Session is never shared between
 // connections, and nothing here is thread_local.
@@ -53,14 +54,20 @@ class Transaction {
     log_.set_context(std::move(context));
   }
 
+  // Time since MAIL FROM, for the per-message log line.
+  std::chrono::microseconds elapsed() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started_);
+  }
+  // The fail-closed reply for an internal error at `stage` (logged).
+  Verdict Fail(const Status& status, std::string_view stage);
+
   Verdict AddHeader(std::string_view name, std::string_view value);
   Verdict EndHeaders();
   Verdict AddBody(std::string_view chunk);
   Verdict End();
 
  private:
-  Verdict Fail(const Status& status, std::string_view stage);
-
   std::shared_ptr<const Snapshot> snapshot_;
   Logger log_;
   Envelope envelope_;

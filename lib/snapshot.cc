@@ -34,10 +34,14 @@ Status ValidateConfig(const Config& config) {
   return Status::Ok();
 }
 
-SnapshotStore::SnapshotStore(ConfigSource source, Config initial)
-    : source_(std::move(source)) {
+SnapshotStore::SnapshotStore(
+    ConfigSource source, Config initial,
+    std::shared_ptr<const gateway::Policy> initial_policy,
+    PolicyBuilder builder)
+    : source_(std::move(source)), builder_(std::move(builder)) {
   auto snap = std::make_shared<Snapshot>();
   snap->config = std::move(initial);
+  snap->policy = std::move(initial_policy);
   snap->generation = 1;
   current_ = std::move(snap);
 }
@@ -60,6 +64,11 @@ Result<ReloadReport> SnapshotStore::Reload() {
   ReloadReport report;
   CarryNonReloadable(running->config, *config, report.needs_restart);
   auto next = std::make_shared<Snapshot>();
+  if (builder_) {
+    Result<std::shared_ptr<const gateway::Policy>> policy = builder_(*config);
+    if (!policy.ok()) return policy.status();
+    next->policy = std::move(policy).value();
+  }
   next->config = std::move(config).value();
   next->generation = running->generation + 1;
   report.generation = next->generation;

@@ -1,7 +1,9 @@
-// libmilter callbacks: thin adapters from the milter protocol to lib/Session.
-// Known limits: at this stage the filter passes every message unchanged; the
-// actions it negotiates (headers, body, recipients, quarantine) are requested
-// now so later stages need no protocol change.
+// libmilter callbacks: thin adapters from the milter protocol to lib/Session,
+// and at end-of-message to lib/gateway, whose EditPlan is applied here
+// (header edits, the body in 64 KiB slices, quarantine).
+// Known limit: header values are sent with one leading space, as
+// SMFIP_HDR_LEADSPC wants; an MTA that does not offer that flag adds its
+// own, and the field gets two.
 #include "milter/callbacks.h"
 
 #include <arpa/inet.h>
@@ -13,6 +15,7 @@
 #include <exception>
 #include <string>
 
+#include "lib/gateway/process.h"
 #include "lib/log.h"
 #include "lib/session.h"
 #include "milter/verdict_mapper.h"
@@ -23,6 +26,7 @@ namespace {
 // Process-wide, set once before smfi_main; never thread_local.
 std::atomic<SnapshotStore*> g_store{nullptr};
 std::atomic<uint64_t> g_next_session{1};
+std::atomic<const gateway::Services*> g_services{nullptr};
 
 const Logger& ProcessLog() {
   static const Logger log("milter");
@@ -218,6 +222,61 @@ sfsistat OnBody(SMFICTX* ctx, unsigned char* data, size_t len) {
   });
 }
 
+// The wire form of a header value: leading space, LF-only folds (libmilter
+// and both MTAs fold with "\n").
+std::string WireValue(const std::string& value) {
+  std::string out = " ";
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (value[i] == '\r' && i + 1 < value.size() && value[i + 1] == '\n') {
+      continue;
+    }
+    out += value[i];
+  }
+  return out;
+}
+
+// Applies an EditPlan; any failed call fails the whole message.
+Status ApplyPlan(SMFICTX* ctx, gateway::EditPlan& plan) {
+  for (const gateway::HeaderEdit& h : plan.headers) {
+    char* name = const_cast<char*>(h.name.c_str());
+    std::string value = WireValue(h.value);
+    int rc = MI_FAILURE;
+    switch (h.kind) {
+      case gateway::HeaderEdit::Kind::kDelete:
+        rc = smfi_chgheader(ctx, name, h.occurrence, nullptr);
+        break;
+      case gateway::HeaderEdit::Kind::kChange:
+        rc = smfi_chgheader(ctx, name, h.occurrence,
+                            const_cast<char*>(value.c_str()));
+        break;
+      case gateway::HeaderEdit::Kind::kAdd:
+        rc = smfi_addheader(ctx, name, const_cast<char*>(value.c_str()));
+        break;
+    }
+    if (rc != MI_SUCCESS) {
+      return UnavailableError("the MTA refused a header change of " + h.name);
+    }
+  }
+  if (plan.body) {
+    SEAL_RETURN_IF_ERROR(
+        plan.body->ForEachSlice(64 * 1024, [&](std::string_view slice) {
+          if (smfi_replacebody(ctx,
+                               reinterpret_cast<unsigned char*>(
+                                   const_cast<char*>(slice.data())),
+                               static_cast<int>(slice.size())) != MI_SUCCESS) {
+            return UnavailableError("the MTA refused the new body");
+          }
+          return Status::Ok();
+        }));
+  }
+  if (!plan.quarantine.empty() &&
+      smfi_quarantine(ctx, const_cast<char*>(plan.quarantine.c_str())) !=
+          MI_SUCCESS) {
+    return UnavailableError("the MTA refused to quarantine the message");
+  }
+  return Status::Ok();
+}
+
 sfsistat OnEom(SMFICTX* ctx) {
   return Guard(ctx, "eom", [&]() -> sfsistat {
     Session* s = GetSession(ctx);
@@ -228,7 +287,17 @@ sfsistat OnEom(SMFICTX* ctx) {
                         ProcessLog());
     }
     s->SetQueueId(Macro(ctx, "i"));
-    Verdict v = t->End();
+    const gateway::Services* services = g_services.load();
+    gateway::Outcome out = gateway::ProcessMessage(
+        *t, s->connection(),
+        services != nullptr ? *services : gateway::Services{});
+    Verdict v = std::move(out.verdict);
+    if (v.kind == Verdict::Kind::kAccept ||
+        v.kind == Verdict::Kind::kContinue) {
+      if (Status applied = ApplyPlan(ctx, out.plan); !applied.ok()) {
+        v = t->Fail(applied, "applying the rewrite");
+      }
+    }
     Logger log = t->log();
     s->EndMessage();  // free the spool now, not at the next MAIL FROM
     return MapVerdict(ctx, v, log);
@@ -276,6 +345,10 @@ smfiDesc g_description = {
 }  // namespace
 
 void SetSnapshotStore(SnapshotStore* store) { g_store.store(store); }
+
+void SetServices(const gateway::Services* services) {
+  g_services.store(services);
+}
 
 smfiDesc* FilterDescription() { return &g_description; }
 

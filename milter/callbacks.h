@@ -6,12 +6,16 @@
 
 #include <libmilter/mfapi.h>
 
+#include "lib/gateway/process.h"
 #include "lib/snapshot.h"
 
 namespace seal::milter {
 
 // The callbacks read snapshots from `store`, which must outlive smfi_main.
 void SetSnapshotStore(SnapshotStore* store);
+// The store and other services of end-of-message processing; must outlive
+// smfi_main.
+void SetServices(const gateway::Services* services);
 
 // The filter description passed to smfi_register.
 smfiDesc* FilterDescription();

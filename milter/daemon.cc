@@ -14,7 +14,9 @@
 #include <cstring>
 #include <string>
 
+#include "lib/gateway/process.h"
 #include "lib/log.h"
+#include "lib/store/open_store.h"
 #include "lib/temp_file.h"
 #include "milter/callbacks.h"
 #include "milter/privileges.h"
@@ -121,8 +123,8 @@ std::string PathInsideChroot(const std::string& path,
 
 }  // namespace
 
-int RunDaemon(const Options& options, const ConfigSource& source,
-              Config config) {
+int RunDaemon(const Options& options, const ConfigSource& source, Config config,
+              std::shared_ptr<const gateway::Policy> policy) {
   const Config::Milter& m = config.milter;
   if (options.log_stderr) {
     SetLogSink(MakeStderrSink("sealmilter"));
@@ -169,7 +171,36 @@ int RunDaemon(const Options& options, const ConfigSource& source,
     }
   }
 
-  SnapshotStore store(source, std::move(config));
+  // The store is opened before privileges drop (its directory may be
+  // closed to others); a store that cannot be opened is not fatal: mail
+  // that needs it is tempfailed (gateway.on_failure), other mail flows.
+  gateway::Services services;
+  std::unique_ptr<store::Store> cert_store;
+  {
+    store::StoreOptions so;
+    so.path = config.store.path;
+    so.busy_timeout_ms = config.store.busy_timeout_seconds * 1000;
+    Result<std::unique_ptr<store::Store>> opened = store::OpenStore(so);
+    if (opened.ok()) {
+      cert_store = std::move(opened).value();
+      services.store = cert_store.get();
+    } else {
+      services.store_error = opened.status().message();
+      Logger("startup").Warning()
+          << "certificate store unavailable: " << services.store_error
+          << "; mail that must be encrypted will be "
+          << config.gateway.on_failure << "ed";
+    }
+  }
+  for (const std::string& note : policy->rule_notes) {
+    Logger("startup").Info() << "rules: " << note;
+  }
+  Logger("startup").Info() << "rules: " << policy->rules->enabled_count()
+                           << " enabled from " << policy->rule_files.size()
+                           << " files";
+
+  SnapshotStore store(source, std::move(config), std::move(policy),
+                      gateway::BuildPolicy);
   const Config& cfg = store.Current()->config;
   if (!cfg.milter.chroot.empty() && cfg.source != kEmbeddedDefaultsSource) {
     std::string inside = PathInsideChroot(source.path, cfg.milter.chroot);
@@ -194,6 +225,7 @@ int RunDaemon(const Options& options, const ConfigSource& source,
   }
 
   SetSnapshotStore(&store);
+  SetServices(&services);
   ReloadThread reload(&store);
   if (Status s = reload.Start(); !s.ok()) {
     return reporter.Fail(kExitOsError, s.message());
@@ -207,6 +239,7 @@ int RunDaemon(const Options& options, const ConfigSource& source,
   int rc = smfi_main();
   reload.Stop();
   SetSnapshotStore(nullptr);
+  SetServices(nullptr);
   Logger("shutdown").Notice() << "sealmilter stopped";
   return rc == MI_SUCCESS ? kExitOk : kExitOsError;
 }

@@ -7,11 +7,16 @@
 #include "lib/snapshot.h"
 #include "milter/options.h"
 
+#include <memory>
+
+#include "lib/gateway/policy.h"
+
 namespace seal::milter {
 
 // Runs until libmilter stops (SIGTERM/SIGINT/SIGHUP). Returns an exit code.
-int RunDaemon(const Options& options, const ConfigSource& source,
-              Config config);
+// `policy` is the Policy built from `config` (gateway::BuildPolicy).
+int RunDaemon(const Options& options, const ConfigSource& source, Config config,
+              std::shared_ptr<const gateway::Policy> policy);
 
 }  // namespace seal::milter
 

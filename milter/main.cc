@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lib/config.h"
+#include "lib/gateway/policy.h"
 #include "lib/snapshot.h"
 #include "milter/daemon.h"
 #include "milter/options.h"
@@ -56,13 +57,22 @@ int main(int argc, char** argv) {
     fprintf(stderr, "sealmilter: %s\n", config.status().message().c_str());
     return kExitConfig;
   }
-  if (options->check_config) {
-    printf("sealmilter: configuration OK (%s)\n", config->source.c_str());
-    return kExitOk;
-  }
   if (options->print_config) {
     fputs(RenderConfig(*config).c_str(), stdout);
     return kExitOk;
   }
-  return RunDaemon(*options, source, std::move(config).value());
+  // Rules, networks and templates are part of the configuration: a bad rule
+  // file stops start-up (and -t) with its file:line.
+  Result<std::shared_ptr<const gateway::Policy>> policy =
+      gateway::BuildPolicy(*config);
+  if (!policy.ok()) {
+    fprintf(stderr, "sealmilter: %s\n", policy.status().message().c_str());
+    return kExitConfig;
+  }
+  if (options->check_config) {
+    printf("sealmilter: configuration OK (%s)\n", config->source.c_str());
+    return kExitOk;
+  }
+  return RunDaemon(*options, source, std::move(config).value(),
+                   std::move(policy).value());
 }

@@ -77,12 +77,14 @@ Result<std::vector<std::string>> ListRuleFiles(
 }
 
 Result<RuleList> LoadRulePaths(const std::vector<std::string>& paths,
-                               const RuleLimits& limits) try {
-  std::vector<RuleSource> sources;
+                               const RuleLimits& limits,
+                               std::vector<RuleSource> first) try {
+  std::vector<RuleSource> sources = std::move(first);
   std::vector<std::string> notes;
   uint64_t total = 0;
+  for (const RuleSource& s : sources) total += s.text.size();
   auto read = [&](const std::string& file) -> Status {
-    if (sources.size() == limits.max_files) {
+    if (sources.size() >= limits.max_files) {
       return ResourceExhaustedError(file + ": more than " +
                                     std::to_string(limits.max_files) +
                                     " rule files");

@@ -26,8 +26,12 @@ inline constexpr std::string_view kLocalRulesDir = "/etc/sealmilter/rules.d";
 // path that does not exist is skipped and noted in RuleList::notes (an
 // absent /etc/sealmilter/rules.d is normal); any other failure to read is an
 // error.
+// `first` are sources already in memory (the rules built into the binary,
+// lib/rules/shipped_rules.h) parsed before the files; they count towards
+// the limits like files.
 Result<RuleList> LoadRulePaths(const std::vector<std::string>& paths,
-                               const RuleLimits& limits = RuleLimits());
+                               const RuleLimits& limits = RuleLimits(),
+                               std::vector<RuleSource> first = {});
 
 // The *.toml regular files of `directory`, sorted, as full paths.
 Result<std::vector<std::string>> ListRuleFiles(const std::string& directory);

@@ -88,7 +88,8 @@ _SANITIZER_RE = re.compile(
 PASSED_RE = re.compile(
     r"^sealmilter\[(?P<pid>\d+)\]: info: (?P<session>s\d+)/(?P<qid>[^:\s]+): "
     r"passed unchanged: size=(?P<size>\d+) rcpts=(?P<rcpts>\d+) "
-    r"spilled=(?P<spilled>yes|no) time=(?P<time>[0-9.]+)ms$", re.M)
+    r"spilled=(?P<spilled>yes|no)(?P<extra>(?: [a-z_-]+=\S*)*) "
+    r"time=(?P<time>[0-9.]+)ms$", re.M)
 STARTUP_RE = re.compile(
     r"^sealmilter\[\d+\]: notice: startup: .* listening on ", re.M)
 _ERROR_LINE_RE = re.compile(r"^sealmilter\[\d+\]: error: .*$", re.M)

@@ -1,0 +1,50 @@
+// Building the Policy of a config (see lib/gateway/policy.h).
+#include "lib/gateway/policy.h"
+
+#include "lib/rules/rule_files.h"
+#include "lib/rules/shipped_rules.h"
+
+namespace seal::gateway {
+
+Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config) {
+  auto policy = std::make_shared<Policy>();
+  std::vector<rules::RuleSource> first;
+  if (config.rules.shipped) first = rules::ShippedRuleSources();
+  Result<rules::RuleList> list = rules::LoadRulePaths(
+      config.rules.paths, rules::RuleLimits(), std::move(first));
+  if (!list.ok()) return list.status().WithContext("rules");
+  policy->rule_files = list->files;
+  policy->rule_notes = list->notes;
+  rules::EngineOptions engine;
+  engine.max_scan_bytes = config.rules.max_scan_bytes;
+  Result<std::shared_ptr<const rules::CompiledRules>> compiled =
+      rules::CompileRules(std::move(list).value(), engine);
+  if (!compiled.ok()) return compiled.status().WithContext("rules");
+  policy->rules = std::move(compiled).value();
+
+  for (const std::string& n : config.gateway.internal_networks) {
+    Result<Cidr> cidr = ParseCidr(n);
+    if (!cidr.ok()) {
+      return cidr.status().WithContext(config.source +
+                                       ": gateway.internal_networks");
+    }
+    policy->internal_networks.push_back(std::move(cidr).value());
+  }
+  if (!config.gateway.reinject.empty()) {
+    Result<SmtpTarget> t = ParseSmtpTarget(config.gateway.reinject);
+    if (!t.ok()) {
+      return t.status().WithContext(config.source + ": gateway.reinject");
+    }
+    policy->reinject = std::move(t).value();
+  }
+  Result<std::shared_ptr<const envelope::EnvelopeTemplates>> templates =
+      envelope::EnvelopeTemplates::Load(config.envelope.templates);
+  if (!templates.ok()) {
+    return templates.status().WithContext(config.source +
+                                          ": envelope.templates");
+  }
+  policy->templates = std::move(templates).value();
+  return std::shared_ptr<const Policy>(std::move(policy));
+}
+
+}  // namespace seal::gateway

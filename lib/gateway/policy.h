@@ -1,0 +1,38 @@
+// Policy: what a Snapshot carries besides the config, built once per start
+// or reload by BuildPolicy and then shared read-only by every transaction:
+// the compiled rules, the parsed internal networks, the reinjection target
+// and the envelope templates.
+// A reload whose rules, networks or templates fail to build fails as a
+// whole (file:line in the error) and the running Policy stays.
+// Thread-safety: immutable once built.
+#ifndef SEALMILTER_LIB_GATEWAY_POLICY_H_
+#define SEALMILTER_LIB_GATEWAY_POLICY_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/config.h"
+#include "lib/envelope/template_set.h"
+#include "lib/gateway/networks.h"
+#include "lib/gateway/smtp_client.h"
+#include "lib/rules/compiled_rules.h"
+#include "lib/status.h"
+
+namespace seal::gateway {
+
+struct Policy {
+  std::shared_ptr<const rules::CompiledRules> rules;
+  std::vector<std::string> rule_files;  // what was loaded, for the log
+  std::vector<std::string> rule_notes;  // e.g. a missing directory
+  std::vector<Cidr> internal_networks;
+  std::optional<SmtpTarget> reinject;  // unset: no notices, no envelopes
+  std::shared_ptr<const envelope::EnvelopeTemplates> templates;
+};
+
+Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config);
+
+}  // namespace seal::gateway
+
+#endif  // SEALMILTER_LIB_GATEWAY_POLICY_H_

@@ -1,0 +1,186 @@
+// S/MIME and secure-envelope rewrites (see lib/gateway/rewrite.h).
+#include "lib/gateway/rewrite.h"
+
+#include "lib/crypto/byte_io.h"
+#include "lib/crypto/encrypt.h"
+#include "lib/envelope/envelope_writer.h"
+#include "lib/envelope/notification.h"
+#include "lib/envelope/options.h"
+#include "lib/envelope/passphrase.h"
+#include "lib/envelope/sender_notices.h"
+#include "lib/rules/conditions.h"
+
+namespace seal::gateway {
+namespace {
+
+// Sets `name` to `value`: changes its first occurrence and deletes the
+// others, or adds it when the message has none.
+void SetField(const MessageParts& m, std::string_view name,
+              const std::string& value, EditPlan& plan) {
+  int count = 0;
+  for (const RawField& f : m.fields) {
+    if (crypto::EqualsIgnoreCase(f.name, name)) ++count;
+  }
+  for (int i = count; i >= 2; --i) {
+    plan.headers.push_back(
+        HeaderEdit{HeaderEdit::Kind::kDelete, std::string(name), i, ""});
+  }
+  plan.headers.push_back(
+      HeaderEdit{count > 0 ? HeaderEdit::Kind::kChange : HeaderEdit::Kind::kAdd,
+                 std::string(name), 1, value});
+}
+
+std::unique_ptr<Spool> NewBodySpool(const SpoolOptions& options) {
+  return std::make_unique<Spool>(options);
+}
+
+}  // namespace
+
+Result<EditPlan> RewriteSmime(const MessageParts& message,
+                              const std::vector<crypto::Certificate>& certs,
+                              const SpoolOptions& spool) {
+  // The inner entity: the content fields exactly as received, the empty
+  // line, the body. Views only.
+  std::vector<std::string_view> pieces;
+  for (const RawField& f : message.fields) {
+    if (IsContentField(f.name)) pieces.push_back(f.raw);
+  }
+  pieces.push_back("\r\n");
+  pieces.push_back(message.body);
+  crypto::ByteSource entity(std::move(pieces));
+
+  std::vector<crypto::EncryptRecipient> recipients;
+  for (const crypto::Certificate& c : certs) recipients.push_back({c, {}});
+  crypto::EncryptOptions options;
+  options.emit_headers = false;
+  EditPlan plan;
+  plan.body = NewBodySpool(spool);
+  Result<std::vector<crypto::HeaderField>> headers = crypto::EncryptEntity(
+      entity, recipients, options, crypto::SpoolSink(plan.body.get()));
+  if (!headers.ok()) return headers.status().WithContext("S/MIME encryption");
+
+  DeleteFields(message, IsContentField, plan);
+  if (FindField(message, "MIME-Version") == nullptr) {
+    plan.headers.push_back(
+        HeaderEdit{HeaderEdit::Kind::kAdd, "MIME-Version", 1, "1.0"});
+  }
+  for (const crypto::HeaderField& h : *headers) {
+    plan.headers.push_back(
+        HeaderEdit{HeaderEdit::Kind::kAdd, h.name, 1, h.value});
+  }
+  return plan;
+}
+
+Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
+                                        const MessageParts& message,
+                                        const EnvelopeParams& params,
+                                        const Config& config,
+                                        const Policy& policy,
+                                        const SpoolOptions& spool) {
+  if (params.sender.empty()) {
+    return FailedPreconditionError(
+        "a message with the null sender cannot get a secure envelope (nobody "
+        "would receive the passphrase)");
+  }
+  const envelope::EnvelopeTemplates& templates = *policy.templates;
+  std::string locale = config.envelope.locale;
+
+  // Options: policy defaults, then the sender's option headers.
+  envelope::OptionPolicy option_policy;
+  if (config.envelope.expires_seconds > 0) {
+    option_policy.defaults.expires_after =
+        std::chrono::seconds(config.envelope.expires_seconds);
+  } else {
+    option_policy.defaults.expires_after = std::nullopt;
+  }
+  std::vector<envelope::HeaderField> option_headers;
+  for (const RawField& f : message.fields) {
+    if (envelope::IsOptionHeader(f.name)) {
+      option_headers.push_back({std::string(f.name), f.value});
+    }
+  }
+  Result<envelope::EnvelopeOptions> options =
+      envelope::ParseOptionHeaders(option_headers, option_policy);
+  if (!options.ok()) return options.status().WithContext("option headers");
+
+  Result<std::string> passphrase = envelope::GeneratePassphrase();
+  if (!passphrase.ok()) return passphrase.status();
+
+  envelope::TimePoint now = std::chrono::time_point_cast<std::chrono::seconds>(
+      envelope::Clock::now());
+  envelope::EnvelopeRequest request;
+  request.sender_address = params.sender;
+  request.locale = locale;
+  request.options = *options;
+  request.now = now;
+  request.passphrase = envelope::PassphraseSlotSpec{*passphrase, true, "", {}};
+  request.passphrase->iterations = envelope::kMinIterations;
+
+  std::optional<envelope::TimePoint> expires;
+  if (options->expires_after) expires = now + *options->expires_after;
+
+  const RawField* subject = FindField(message, "Subject");
+  envelope::NotificationRequest note;
+  note.locale = locale;
+  note.sender_address = params.sender;
+  if (params.recipients.size() == 1) note.recipient = params.recipients[0];
+  if (config.envelope.subject_in_notification && subject != nullptr) {
+    note.subject = subject->value;
+  }
+  note.new_passphrase = true;
+  note.expires = expires;
+  Result<envelope::Notification> notification =
+      envelope::Notification::Prepare(templates, note);
+  if (!notification.ok()) {
+    return notification.status().WithContext("notification");
+  }
+
+  EnvelopeRewrite out;
+  out.plan.body = NewBodySpool(spool);
+  envelope::MessageSource source = envelope::MessageFromString(raw);
+  Result<envelope::EnvelopeInfo> info = InternalError("envelope not written");
+  envelope::EnvelopeSource page = [&](const envelope::Sink& sink) -> Status {
+    info = envelope::MakeEnvelope(templates, request, source, sink);
+    return info.ok() ? Status::Ok() : info.status();
+  };
+  Status written =
+      notification->WriteBody(page, crypto::SpoolSink(out.plan.body.get()));
+  if (!written.ok()) return written.WithContext("secure envelope");
+  if (!info.ok()) return info.status().WithContext("secure envelope");
+  out.envelope_id = info->id;
+
+  // Headers: the notification's Subject, MIME-Version and Content-Type;
+  // the original content fields go (they are inside the envelope).
+  DeleteFields(
+      message,
+      [&](std::string_view name) {
+        if (!IsContentField(name)) return false;
+        for (const envelope::HeaderField& h : notification->headers()) {
+          if (crypto::EqualsIgnoreCase(h.name, name)) return false;
+        }
+        return true;
+      },
+      out.plan);
+  for (const envelope::HeaderField& h : notification->headers()) {
+    SetField(message, h.name, h.value, out.plan);
+  }
+
+  envelope::PassphraseNoticeRequest notice;
+  std::string domain = rules::DomainOf(params.sender);
+  notice.addressing.locale = locale;
+  notice.addressing.from =
+      params.notice_from.empty() ? "postmaster@" + domain : params.notice_from;
+  notice.addressing.to = params.sender;
+  notice.addressing.message_id_domain = domain.empty() ? "localhost" : domain;
+  notice.addressing.now = now;
+  notice.recipients = params.recipients;
+  if (subject != nullptr) notice.subject = subject->value;
+  notice.passphrase = *passphrase;
+  notice.expires = expires;
+  Result<std::string> text = envelope::BuildPassphraseNotice(templates, notice);
+  if (!text.ok()) return text.status().WithContext("passphrase notice");
+  out.passphrase_notice = std::move(text).value();
+  return out;
+}
+
+}  // namespace seal::gateway

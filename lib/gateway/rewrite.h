@@ -1,0 +1,68 @@
+// The two in-place rewrites of an outbound message, each producing an
+// EditPlan (header edits + a replacement body in a Spool):
+//   - RewriteSmime: the message's content (its Content-* fields and body)
+//     becomes CMS EnvelopedData for the given certificates; the outer
+//     fields (From, To, Cc, Date, Subject, Message-ID, ...) stay.
+//   - RewriteEnvelope: the whole original message goes into a secure
+//     envelope (AES-256-GCM, generated passphrase); the message becomes the
+//     localized notification with the envelope attached, and the passphrase
+//     notice for the sender is returned for the caller to inject.
+// Both read the spooled message once through views (no copy of it) and
+// write the new body in slices into a Spool with the transaction's limits.
+// On error nothing is half-applied: the caller gets no plan.
+// Thread-safety: reentrant.
+#ifndef SEALMILTER_LIB_GATEWAY_REWRITE_H_
+#define SEALMILTER_LIB_GATEWAY_REWRITE_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/config.h"
+#include "lib/crypto/certificate.h"
+#include "lib/gateway/edit_plan.h"
+#include "lib/gateway/header_block.h"
+#include "lib/gateway/policy.h"
+#include "lib/spool.h"
+
+namespace seal::gateway {
+
+// Deletes every field of `m` for which `drop(name)` is true, last
+// occurrence first so the occurrence numbers stay right.
+template <typename Pred>
+void DeleteFields(const MessageParts& m, Pred drop, EditPlan& plan) {
+  for (auto it = m.fields.rbegin(); it != m.fields.rend(); ++it) {
+    if (drop(it->name)) {
+      plan.headers.push_back(HeaderEdit{HeaderEdit::Kind::kDelete,
+                                        std::string(it->name), it->occurrence,
+                                        ""});
+    }
+  }
+}
+
+Result<EditPlan> RewriteSmime(const MessageParts& message,
+                              const std::vector<crypto::Certificate>& certs,
+                              const SpoolOptions& spool);
+
+struct EnvelopeRewrite {
+  EditPlan plan;
+  std::string passphrase_notice;  // complete RFC 5322 message
+  std::string envelope_id;
+};
+
+struct EnvelopeParams {
+  std::string sender;  // envelope sender (shown, and gets the notice)
+  std::vector<std::string> recipients;
+  std::string notice_from;
+};
+
+Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
+                                        const MessageParts& message,
+                                        const EnvelopeParams& params,
+                                        const Config& config,
+                                        const Policy& policy,
+                                        const SpoolOptions& spool);
+
+}  // namespace seal::gateway
+
+#endif  // SEALMILTER_LIB_GATEWAY_REWRITE_H_
