@@ -8,6 +8,8 @@
 #include "lib/envelope/options.h"
 #include "lib/envelope/passphrase.h"
 #include "lib/envelope/sender_notices.h"
+#include "lib/mime/charset.h"
+#include "lib/mime/encoded_words.h"
 #include "lib/rules/conditions.h"
 
 namespace seal::gateway {
@@ -32,6 +34,39 @@ void SetField(const MessageParts& m, std::string_view name,
 
 std::unique_ptr<Spool> NewBodySpool(const SpoolOptions& options) {
   return std::make_unique<Spool>(options);
+}
+
+// The original message as it goes into the envelope: every byte of `raw`
+// except the sender's option fields (they are instructions to us, not part
+// of the message). Views into `raw`; `raw` must outlive the source.
+envelope::MessageSource WithoutOptionFields(std::string_view raw,
+                                            const MessageParts& m) {
+  std::vector<std::string_view> pieces;
+  size_t pos = 0;  // raw[0, pos) is handled
+  for (const RawField& f : m.fields) {
+    size_t at = static_cast<size_t>(f.raw.data() - raw.data());
+    if (envelope::IsOptionHeader(f.name)) {
+      pieces.push_back(raw.substr(pos, at - pos));
+      pos = at + f.raw.size();
+    }
+  }
+  pieces.push_back(raw.substr(pos));
+  envelope::MessageSource source;
+  for (std::string_view p : pieces) source.size += p.size();
+  source.write = [pieces](const envelope::Sink& sink) -> Status {
+    for (std::string_view p : pieces) {
+      if (!p.empty()) SEAL_RETURN_IF_ERROR(sink(p));
+    }
+    return Status::Ok();
+  };
+  return source;
+}
+
+// A header value as people read it (RFC 2047 decoded, UTF-8).
+std::string Readable(std::string_view value) {
+  mime::CharsetConverter conv;
+  mime::TextIssues issues;
+  return mime::DecodeEncodedWords(value, conv, issues);
 }
 
 }  // namespace
@@ -125,7 +160,7 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
   note.sender_address = params.sender;
   if (params.recipients.size() == 1) note.recipient = params.recipients[0];
   if (config.envelope.subject_in_notification && subject != nullptr) {
-    note.subject = subject->value;
+    note.subject = Readable(subject->value);
   }
   note.new_passphrase = true;
   note.expires = expires;
@@ -137,7 +172,7 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
 
   EnvelopeRewrite out;
   out.plan.body = NewBodySpool(spool);
-  envelope::MessageSource source = envelope::MessageFromString(raw);
+  envelope::MessageSource source = WithoutOptionFields(raw, message);
   Result<envelope::EnvelopeInfo> info = InternalError("envelope not written");
   envelope::EnvelopeSource page = [&](const envelope::Sink& sink) -> Status {
     info = envelope::MakeEnvelope(templates, request, source, sink);
@@ -174,7 +209,7 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
   notice.addressing.message_id_domain = domain.empty() ? "localhost" : domain;
   notice.addressing.now = now;
   notice.recipients = params.recipients;
-  if (subject != nullptr) notice.subject = subject->value;
+  if (subject != nullptr) notice.subject = Readable(subject->value);
   notice.passphrase = *passphrase;
   notice.expires = expires;
   Result<std::string> text = envelope::BuildPassphraseNotice(templates, notice);

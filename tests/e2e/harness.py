@@ -824,6 +824,14 @@ discard   unix  -       -       n       -       -       discard
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+{reinject}"""
+
+# The milter-free listener sealmilter hands its own notices to
+# (gateway.reinject), as in contrib/postfix/master.cf.example.
+REINJECT_CF = """\
+{listen} inet n       -       n       -       -       smtpd
+  -o smtpd_milters=
+  -o non_smtpd_milters=
 """
 
 
@@ -838,7 +846,7 @@ class Postfix:
     [127.0.0.1]:relay_port. `main` adds or overrides main.cf parameters."""
 
     def __init__(self, directory, relay_port, milter_spec, main=None,
-                 smtpd_port=None, name=None):
+                 smtpd_port=None, name=None, reinject_port=None):
         self.directory = directory
         os.makedirs(directory, mode=0o755, exist_ok=True)
         os.chmod(directory, 0o755)
@@ -855,6 +863,7 @@ class Postfix:
         self.milter_spec = milter_spec
         self.main_overrides = dict(main or {})
         self.smtpd_port = smtpd_port
+        self.reinject_port = reinject_port
         self.name = name or os.path.basename(directory.rstrip("/"))
         self.started = False
 
@@ -932,7 +941,12 @@ class Postfix:
         with open(os.path.join(self.config_dir, "main.cf"), "w") as f:
             f.write(self.main_cf())
         with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
-            f.write(MASTER_CF.format(listen=f"127.0.0.1:{self.smtpd_port}"))
+            reinject = ""
+            if self.reinject_port:
+                reinject = REINJECT_CF.format(
+                    listen=f"127.0.0.1:{self.reinject_port}")
+            f.write(MASTER_CF.format(listen=f"127.0.0.1:{self.smtpd_port}",
+                                     reinject=reinject))
 
     def start(self, timeout=POSTFIX_TIMEOUT):
         """postfix -c DIR start, retrying on a new port should another
@@ -1135,9 +1149,18 @@ class Stack:
     otherwise they are in DIR/sink and go with DIR."""
 
     def __init__(self, binary, milter_values=None, postfix_main=None,
-                 sink_dir=None, prefix="sealmilter-e2e-", keep=None):
+                 sink_dir=None, prefix="sealmilter-e2e-", keep=None,
+                 reinject=False):
+        """With reinject, Postfix also listens on a milter-free port that
+        the milter's gateway.reinject points at (set before the milter
+        starts; a value in milter_values wins)."""
         self.binary = binary
-        self.milter_values = milter_values
+        self.reinject_port = free_port() if reinject else None
+        self.milter_values = dict(milter_values or {})
+        if self.reinject_port:
+            self.milter_values.setdefault(
+                "gateway.reinject",
+                toml_string(f"127.0.0.1:{self.reinject_port}"))
         self.postfix_main = postfix_main
         self.dir = make_private_dir(prefix)
         self.sink_dir = sink_dir or os.path.join(self.dir, "sink")
@@ -1154,7 +1177,8 @@ class Stack:
             self.postfix = Postfix(os.path.join(self.dir, "postfix"),
                                    self.sink.port, self.milter.socket_spec,
                                    main=self.postfix_main,
-                                   name=os.path.basename(self.dir)).start()
+                                   name=os.path.basename(self.dir),
+                                   reinject_port=self.reinject_port).start()
         except BaseException:
             self.print_diagnostics()
             self.close()
