@@ -1225,6 +1225,51 @@ class Stack:
 
 
 # ---------------------------------------------------------------------------
+# S/MIME test certificates
+
+
+def make_smime_cert(directory, address, name="cert"):
+    """A self-signed RSA-2048 S/MIME certificate for `address` made with
+    the openssl CLI: (key path, certificate path) in `directory`."""
+    key = os.path.join(directory, f"{name}.key")
+    cert = os.path.join(directory, f"{name}.pem")
+    cnf = os.path.join(directory, f"{name}.cnf")
+    with open(cnf, "w") as f:
+        f.write("[req]\ndistinguished_name=dn\nprompt=no\n[dn]\n"
+                f"CN={address}\nemailAddress={address}\n[v3]\n"
+                "basicConstraints=critical,CA:FALSE\n"
+                "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                "extendedKeyUsage=emailProtection\n"
+                f"subjectAltName=email:{address}\n")
+    p = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "30",
+                        "-config", cnf, "-extensions", "v3"],
+                       capture_output=True, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("openssl req failed: " +
+                           p.stderr.decode("utf-8", "replace"))
+    return key, cert
+
+
+def make_store(sealctl, directory, certs, owner=MILTER_USER):
+    """A SQLite store in DIR/store/store.db holding `certs` (PEM paths,
+    imported with sealctl), owned by `owner` so the milter can use it after
+    dropping privileges. Returns the database path."""
+    store_dir = os.path.join(directory, "store")
+    os.makedirs(store_dir, exist_ok=True)
+    store = os.path.join(store_dir, "store.db")
+    p = subprocess.run([sealctl, "certs", "import", "--store", store, *certs],
+                       capture_output=True, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("sealctl certs import failed: " +
+                           p.stderr.decode("utf-8", "replace"))
+    pw = pwd.getpwnam(owner)
+    for path in (store_dir, store):
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+    return store
+
+
+# ---------------------------------------------------------------------------
 # A small test runner: ordered tests sharing one Stack, each bounded in time.
 
 

@@ -36,7 +36,6 @@ Exit 0 all passed, 1 a test failed, 77 skipped (not root).
 """
 
 import os
-import pwd
 import re
 import subprocess
 import sys
@@ -76,25 +75,6 @@ def run(args, **kw):
     return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
 
 
-def make_recipient_cert(directory):
-    """A self-signed S/MIME certificate for CERT_RCPT (openssl CLI)."""
-    key = os.path.join(directory, "carol.key")
-    cert = os.path.join(directory, "carol.pem")
-    ext = os.path.join(directory, "carol.ext")
-    with open(ext, "w") as f:
-        f.write("[req]\ndistinguished_name=dn\nprompt=no\n[dn]\n"
-                f"CN=Carol\nemailAddress={CERT_RCPT}\n[v3]\n"
-                "basicConstraints=critical,CA:FALSE\n"
-                "keyUsage=critical,digitalSignature,keyEncipherment\n"
-                "extendedKeyUsage=emailProtection\n"
-                f"subjectAltName=email:{CERT_RCPT}\n")
-    rc, _, err = run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                      "-nodes", "-keyout", key, "-out", cert, "-days", "30",
-                      "-config", ext, "-extensions", "v3"])
-    expect(rc == 0, f"openssl req failed: {err}")
-    return key, cert
-
-
 def main():
     args = sys.argv[1:]
     binary = os.environ.get("SEALMILTER")
@@ -120,16 +100,8 @@ def main():
 
     work = tempfile.mkdtemp(prefix="sealmilter-gw-")
     os.chmod(work, 0o755)
-    key, cert = make_recipient_cert(work)
-    store_dir = os.path.join(work, "store")
-    os.makedirs(store_dir)
-    store = os.path.join(store_dir, "store.db")
-    rc, out, err = run([sealctl, "certs", "import", "--store", store, cert])
-    expect(rc == 0, f"sealctl certs import failed ({rc}): {err}")
-    # The milter drops to nobody: SQLite needs the directory for its journal.
-    nobody = pwd.getpwnam(H.MILTER_USER)
-    for p in (store_dir, store):
-        os.chown(p, nobody.pw_uid, nobody.pw_gid)
+    key, cert = H.make_smime_cert(work, CERT_RCPT, "carol")
+    store = H.make_store(sealctl, work, [cert])
 
     values = {
         "store.path": H.toml_string(store),
