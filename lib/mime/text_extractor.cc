@@ -2,6 +2,7 @@
 #include "lib/mime/text_extractor.h"
 
 #include <cstddef>
+#include <cstring>
 #include <exception>
 #include <new>
 #include <string>
@@ -80,16 +81,29 @@ PartKind Classify(const PartView& p) {
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 // CRLF and lone CR -> LF, so that patterns see one kind of line break.
+// CRLF and lone CR become LF, in place. Moves the runs between CRs in
+// blocks: a byte loop here cost as much as the RE2::Set scan of the text
+// (bench/classify_bench).
 void NormalizeNewlines(std::string& text) {
-  if (text.find('\r') == std::string::npos) return;
-  size_t w = 0;
-  for (size_t r = 0; r < text.size(); ++r) {
-    if (text[r] == '\r') {
-      if (r + 1 < text.size() && text[r + 1] == '\n') continue;
-      text[w++] = '\n';
+  size_t r = text.find('\r');
+  if (r == std::string::npos) return;
+  char* d = text.data();
+  const size_t n = text.size();
+  size_t w = r;
+  while (r < n) {  // d[r] is a CR
+    if (r + 1 < n && d[r + 1] == '\n') {
+      ++r;  // drop the CR; the LF starts the next run
     } else {
-      text[w++] = text[r];
+      d[w++] = '\n';
+      ++r;
     }
+    const void* cr = r < n ? std::memchr(d + r, '\r', n - r) : nullptr;
+    const size_t end =
+        cr == nullptr ? n
+                      : static_cast<size_t>(static_cast<const char*>(cr) - d);
+    std::memmove(d + w, d + r, end - r);
+    w += end - r;
+    r = end;
   }
   text.resize(w);
 }

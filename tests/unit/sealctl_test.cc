@@ -6,31 +6,15 @@
 #include <fstream>
 
 #include "ctl/command.h"
+#include "tests/unit/sealctl_test_util.h"
 
 namespace seal::ctl {
 namespace {
 
-struct Captured {
-  int rc;
-  std::string out, err;
-};
+using testing::Captured;
 
 Captured Run(std::vector<std::string> args) {
-  char* out_buf = nullptr;
-  char* err_buf = nullptr;
-  size_t out_len = 0, err_len = 0;
-  CommandIo io;
-  io.out = open_memstream(&out_buf, &out_len);
-  io.err = open_memstream(&err_buf, &err_len);
-  Captured c;
-  c.rc = RunSealctl(args, io);
-  fclose(io.out);
-  fclose(io.err);
-  c.out.assign(out_buf, out_len);
-  c.err.assign(err_buf, err_len);
-  free(out_buf);
-  free(err_buf);
-  return c;
+  return testing::RunCaptured(args);
 }
 
 TEST_CASE("sealctl usage and unknown commands") {

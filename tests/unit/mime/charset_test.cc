@@ -29,6 +29,16 @@ TEST_CASE("SanitizeUtf8 replaces invalid sequences", "[mime][charset]") {
       {"\xE6\x97x", kFffd + "x", true},               // truncated mid-text
       {"\xF4\x90\x80\x80", kFffd + kFffd + kFffd + kFffd, true},  // >10FFFF
       {std::string("a\0b", 3), std::string("a\0b", 3), false},
+      // ASCII runs longer than a word around non-ASCII bytes.
+      {"0123456789abcdef\xFF"
+       "0123456789",
+       "0123456789abcdef" + kFffd + "0123456789", true},
+      {"01234567\xC3\xA9"
+       "89abcdefgh",
+       "01234567\xC3\xA9"
+       "89abcdefgh",
+       false},
+      {"0123456\xFF", "0123456" + kFffd, true},
   };
   for (const Case& c : cases) {
     bool replaced = false;

@@ -150,6 +150,8 @@ TEST_CASE("ExtractMessageText converts body charsets", "[mime][extract]") {
       {"html param wins over meta", "text/html; charset=utf-8", "8bit",
        "<meta charset=\"shift_jis\"><p>\xC3\xA9</p>", "\xC3\xA9"},
       {"CRLF becomes LF", "text/plain", "7bit", "a\r\nb\r\n", "a\nb\n"},
+      {"lone CRs, CR CR LF, CR at the ends", "text/plain", "7bit",
+       "\rone\rtwo\r\r\nthree\r\n\r\nfour\r", "\none\ntwo\n\nthree\n\nfour\n"},
   };
   for (const Case& c : cases) {
     INFO(c.name);
