@@ -64,7 +64,8 @@ size_t EncodeChunk(const unsigned char* in, size_t n, char* out) {
 }  // namespace
 
 Base64LineEncoder::Base64LineEncoder(ByteSink out, size_t block_bytes)
-    : out_(std::move(out)), block_bytes_(block_bytes < 128 ? 128 : block_bytes) {
+    : out_(std::move(out)),
+      block_bytes_(block_bytes < 128 ? 128 : block_bytes) {
   block_.reserve(block_bytes_ + kLineChars + 2);
 }
 
@@ -154,8 +155,9 @@ Result<size_t> Base64Decoder::Read(char* buf, size_t n) {
     if (pos_ >= in_.size()) {
       // End of input: finish a partial group.
       if (quad_len_ == 1) {
-        return ParseError("base64 data is truncated (a lone character in "
-                          "the last group)");
+        return ParseError(
+            "base64 data is truncated (a lone character in "
+            "the last group)");
       }
       unsigned char bytes[2];
       size_t count = 0;
@@ -219,10 +221,10 @@ Result<size_t> Base64Decoder::Read(char* buf, size_t n) {
       ++pos_;
       continue;
     }
-    return ParseError("invalid base64 character 0x" +
-                      std::string{"0123456789abcdef"[c >> 4],
-                                  "0123456789abcdef"[c & 15]} +
-                      " at offset " + std::to_string(pos_));
+    return ParseError(
+        "invalid base64 character 0x" +
+        std::string{"0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]} +
+        " at offset " + std::to_string(pos_));
   }
   return out;
 }

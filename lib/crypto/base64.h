@@ -43,7 +43,7 @@ class Base64LineEncoder {
 
   ByteSink out_;
   size_t block_bytes_;
-  std::string block_;       // encoded text waiting for the sink
+  std::string block_;  // encoded text waiting for the sink
   unsigned char carry_[kLineBytes];
   size_t carry_len_ = 0;
   uint64_t input_bytes_ = 0;
@@ -63,9 +63,9 @@ class Base64Decoder {
  private:
   std::string_view in_;
   size_t pos_ = 0;
-  uint32_t quad_ = 0;   // bits of the current group
-  int quad_len_ = 0;    // characters in the current group
-  bool padded_ = false; // saw '='
+  uint32_t quad_ = 0;    // bits of the current group
+  int quad_len_ = 0;     // characters in the current group
+  bool padded_ = false;  // saw '='
   bool done_ = false;
   unsigned char pending_[3];
   size_t pending_len_ = 0;

@@ -66,8 +66,9 @@ Status ByteSource::ForEachChunk(const ByteSink& fn, size_t bio_chunk) const {
       }
       return Status::Ok();
     }
-    return IoError("input BIO asks for a retry: non-blocking BIOs are not "
-                   "supported");
+    return IoError(
+        "input BIO asks for a retry: non-blocking BIOs are not "
+        "supported");
   }
 }
 

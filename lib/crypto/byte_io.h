@@ -39,7 +39,7 @@ ByteSink DiscardSink(uint64_t* count = nullptr);
 class ByteSource {
  public:
   // One contiguous view.
-  ByteSource(std::string_view data);  // NOLINT: implicit on purpose
+  ByteSource(std::string_view data);   // NOLINT: implicit on purpose
   ByteSource(const std::string& data)  // NOLINT: implicit on purpose
       : ByteSource(std::string_view(data)) {}
   // Several views read one after the other as a single stream.

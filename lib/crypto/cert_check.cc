@@ -7,7 +7,8 @@ namespace seal::crypto {
 namespace {
 
 std::string DepthText(int depth) {
-  return depth == 0 ? "certificate" : "issuer at depth " + std::to_string(depth);
+  return depth == 0 ? "certificate"
+                    : "issuer at depth " + std::to_string(depth);
 }
 
 void AddChainIssues(const ChainReport& chain, CertCheckReport* report) {
@@ -50,7 +51,8 @@ void AddChainIssues(const ChainReport& chain, CertCheckReport* report) {
         problem = CertProblem::kChainInvalid;
         break;
     }
-    report->issues.push_back({problem, i.text + " (" + DepthText(i.depth) + ")"});
+    report->issues.push_back(
+        {problem, i.text + " (" + DepthText(i.depth) + ")"});
   }
 }
 
@@ -112,12 +114,12 @@ Result<CertCheckReport> CheckCertificate(const Certificate& cert,
     if (!cert.valid()) return InvalidArgumentError("no certificate to check");
     ClearOpenSslErrors();
     CertCheckReport report;
-    const int64_t now = options.at_time.value_or(
-        static_cast<int64_t>(std::time(nullptr)));
+    const int64_t now =
+        options.at_time.value_or(static_cast<int64_t>(std::time(nullptr)));
 
     if (cert.NotAfter() < now) {
-      report.issues.push_back({CertProblem::kExpired,
-                               "notAfter " + FormatUtc(cert.NotAfter())});
+      report.issues.push_back(
+          {CertProblem::kExpired, "notAfter " + FormatUtc(cert.NotAfter())});
     }
     if (cert.NotBefore() > now) {
       report.issues.push_back({CertProblem::kNotYetValid,
@@ -128,12 +130,12 @@ Result<CertCheckReport> CheckCertificate(const Certificate& cert,
     if (kind == KeyKind::kOther) {
       report.issues.push_back(
           {CertProblem::kUnsupportedKey, "only RSA and EC keys are supported"});
-    } else if (kind == KeyKind::kRsa && cert.key_bits() < options.min_rsa_bits) {
+    } else if (kind == KeyKind::kRsa &&
+               cert.key_bits() < options.min_rsa_bits) {
       report.issues.push_back(
-          {CertProblem::kWeakKey, "RSA " + std::to_string(cert.key_bits()) +
-                                      " bits, at least " +
-                                      std::to_string(options.min_rsa_bits) +
-                                      " required"});
+          {CertProblem::kWeakKey,
+           "RSA " + std::to_string(cert.key_bits()) + " bits, at least " +
+               std::to_string(options.min_rsa_bits) + " required"});
     }
 
     // X509_get_key_usage caches extensions; UINT32_MAX means "absent".
@@ -144,13 +146,13 @@ Result<CertCheckReport> CheckCertificate(const Certificate& cert,
           {CertProblem::kChainInvalid, "certificate has invalid extensions"});
     }
     if (options.use == CertUse::kEncryption) {
-      uint32_t need = kind == KeyKind::kEc ? KU_KEY_AGREEMENT
-                                           : KU_KEY_ENCIPHERMENT;
+      uint32_t need =
+          kind == KeyKind::kEc ? KU_KEY_AGREEMENT : KU_KEY_ENCIPHERMENT;
       if ((ku & need) == 0) {
         report.issues.push_back(
-            {CertProblem::kKeyUsage,
-             kind == KeyKind::kEc ? "keyUsage lacks keyAgreement"
-                                  : "keyUsage lacks keyEncipherment"});
+            {CertProblem::kKeyUsage, kind == KeyKind::kEc
+                                         ? "keyUsage lacks keyAgreement"
+                                         : "keyUsage lacks keyEncipherment"});
       }
     } else if ((ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0) {
       report.issues.push_back(
@@ -158,8 +160,8 @@ Result<CertCheckReport> CheckCertificate(const Certificate& cert,
            "keyUsage lacks digitalSignature and nonRepudiation"});
     }
     if ((xku & (XKU_SMIME | XKU_ANYEKU)) == 0) {
-      report.issues.push_back(
-          {CertProblem::kExtendedKeyUsage, "extendedKeyUsage lacks emailProtection"});
+      report.issues.push_back({CertProblem::kExtendedKeyUsage,
+                               "extendedKeyUsage lacks emailProtection"});
     }
 
     if (!options.address.empty() && !cert.HasEmail(options.address)) {
@@ -208,14 +210,14 @@ Result<Certificate> ChooseCertificate(
   }
   if (best != nullptr) return *best;
   if (candidates.empty()) {
-    return NotFoundError("no certificate" +
-                         (options.address.empty() ? std::string()
-                                                  : " for " + options.address));
+    return NotFoundError("no certificate" + (options.address.empty()
+                                                 ? std::string()
+                                                 : " for " + options.address));
   }
-  return NotFoundError("no usable certificate" +
-                       (options.address.empty() ? std::string()
-                                                : " for " + options.address) +
-                       ": " + why);
+  return NotFoundError(
+      "no usable certificate" +
+      (options.address.empty() ? std::string() : " for " + options.address) +
+      ": " + why);
 }
 
 }  // namespace seal::crypto

@@ -55,8 +55,8 @@ struct CertIssue {
 
 struct CertCheckOptions {
   CertUse use = CertUse::kEncryption;
-  std::string address;             // empty: not checked
-  std::optional<int64_t> at_time;  // now when unset
+  std::string address;                // empty: not checked
+  std::optional<int64_t> at_time;     // now when unset
   const TrustStore* trust = nullptr;  // null: chain not checked
   std::vector<Certificate> intermediates;
   int min_rsa_bits = 2048;

@@ -117,7 +117,9 @@ Result<Certificate> Certificate::FromPem(std::string_view pem) {
   Result<BioPtr> bio = MemoryBio(pem);
   if (!bio.ok()) return bio.status();
   X509Ptr x(PEM_read_bio_X509(bio->get(), nullptr, nullptr, nullptr));
-  if (!x) return OpenSslError("cannot read a PEM certificate", StatusCode::kParseError);
+  if (!x)
+    return OpenSslError("cannot read a PEM certificate",
+                        StatusCode::kParseError);
   return Adopt(std::move(x));
 }
 
@@ -128,7 +130,9 @@ Result<Certificate> Certificate::FromDer(std::string_view der) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   const unsigned char* start = p;
   X509Ptr x(d2i_X509(nullptr, &p, *len));
-  if (!x) return OpenSslError("cannot read a DER certificate", StatusCode::kParseError);
+  if (!x)
+    return OpenSslError("cannot read a DER certificate",
+                        StatusCode::kParseError);
   if (p != start + der.size()) {
     return ParseError("DER certificate has trailing bytes");
   }
@@ -148,7 +152,8 @@ Result<std::vector<Certificate>> Certificate::AllFromPem(std::string_view pem) {
         ClearOpenSslErrors();
         break;
       }
-      return OpenSslError("cannot read a PEM certificate", StatusCode::kParseError);
+      return OpenSslError("cannot read a PEM certificate",
+                          StatusCode::kParseError);
     }
     out.push_back(Adopt(std::move(x)));
   }
@@ -292,8 +297,8 @@ Result<PrivateKey> PrivateKey::FromPem(std::string_view pem,
   // With a null callback OpenSSL reads `u` as a NUL-terminated passphrase;
   // an empty one must still be a valid string so no prompt appears.
   std::string pass(passphrase);
-  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio->get(), nullptr, nullptr,
-                                         pass.data()));
+  EvpPkeyPtr key(
+      PEM_read_bio_PrivateKey(bio->get(), nullptr, nullptr, pass.data()));
   OPENSSL_cleanse(pass.data(), pass.size());
   if (!key) {
     return OpenSslError("cannot read a PEM private key",
@@ -338,7 +343,8 @@ Result<Crl> Crl::FromPem(std::string_view pem) {
   Result<BioPtr> bio = MemoryBio(pem);
   if (!bio.ok()) return bio.status();
   X509CrlPtr crl(PEM_read_bio_X509_CRL(bio->get(), nullptr, nullptr, nullptr));
-  if (!crl) return OpenSslError("cannot read a PEM CRL", StatusCode::kParseError);
+  if (!crl)
+    return OpenSslError("cannot read a PEM CRL", StatusCode::kParseError);
   return Adopt(std::move(crl));
 }
 
@@ -348,7 +354,8 @@ Result<Crl> Crl::FromDer(std::string_view der) {
   if (!len.ok()) return len.status();
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, *len));
-  if (!crl) return OpenSslError("cannot read a DER CRL", StatusCode::kParseError);
+  if (!crl)
+    return OpenSslError("cannot read a DER CRL", StatusCode::kParseError);
   return Adopt(std::move(crl));
 }
 

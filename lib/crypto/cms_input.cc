@@ -83,8 +83,8 @@ Result<OpenedCms> OpenSplit(const PullSourceFactory& factory,
   if (!reader.ok()) return reader.status();
   opened.reader = std::move(reader).value();
   CmsContentReader* r = opened.reader.get();
-  Result<SourceBio> content = SourceBio::Create(
-      [r](char* buf, size_t n) { return r->Read(buf, n); });
+  Result<SourceBio> content =
+      SourceBio::Create([r](char* buf, size_t n) { return r->Read(buf, n); });
   if (!content.ok()) return content.status();
   opened.content_bio = std::make_unique<SourceBio>(std::move(content).value());
   return opened;
@@ -110,7 +110,8 @@ Result<OpenedCms> OpenCmsBody(std::string_view body,
     return ParseError("unsupported Content-Transfer-Encoding \"" + cte +
                       "\" for an S/MIME body");
   }
-  return OpenSplit(factory, [&] { return ReadCmsBody(body, transfer_encoding); });
+  return OpenSplit(factory,
+                   [&] { return ReadCmsBody(body, transfer_encoding); });
 }
 
 Result<OpenedCms> OpenCmsDer(const ByteSource& der) {

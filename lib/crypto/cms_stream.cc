@@ -13,14 +13,16 @@ constexpr int kMaxDepth = 32;
 constexpr uint64_t kMaxLength = uint64_t{1} << 40;
 
 // Content type OIDs (value bytes only).
-constexpr std::string_view kEnvelopedOid = "\x2a\x86\x48\x86\xf7\x0d\x01\x07\x03";
+constexpr std::string_view kEnvelopedOid =
+    "\x2a\x86\x48\x86\xf7\x0d\x01\x07\x03";
 constexpr std::string_view kSignedOid = "\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02";
 constexpr std::string_view kAuthEnvelopedOid =
     "\x2a\x86\x48\x86\xf7\x0d\x01\x09\x10\x01\x17";
 
 Status Truncated() {
-  return ParseError("truncated or malformed CMS data (the input ends inside "
-                    "the structure)");
+  return ParseError(
+      "truncated or malformed CMS data (the input ends inside "
+      "the structure)");
 }
 
 // Buffered reader with an offset, over a PullSource.
@@ -91,7 +93,7 @@ struct Header {
   bool constructed = false;
   bool indefinite = false;
   uint64_t length = 0;
-  std::string raw;  // identifier and length octets as read
+  std::string raw;     // identifier and length octets as read
   uint64_t start = 0;  // offset of the first identifier octet
 
   bool IsEoc() const { return first == 0 && !indefinite && length == 0; }
@@ -166,14 +168,12 @@ Status ForEachChild(BerReader& r, const Header& parent, Fn&& fn) {
   }
 }
 
-Status CopyElement(BerReader& r, const Header& h, std::string* out,
-                   int depth) {
+Status CopyElement(BerReader& r, const Header& h, std::string* out, int depth) {
   if (depth > kMaxDepth) return ParseError("CMS data nested too deeply");
   out->append(h.raw);
   if (!h.indefinite) return r.Append(h.length, out);
-  Status s = ForEachChild(r, h, [&](const Header& c) {
-    return CopyElement(r, c, out, depth + 1);
-  });
+  Status s = ForEachChild(
+      r, h, [&](const Header& c) { return CopyElement(r, c, out, depth + 1); });
   if (!s.ok()) return s;
   out->append("\0\0", 2);
   return Status::Ok();
@@ -182,9 +182,8 @@ Status CopyElement(BerReader& r, const Header& h, std::string* out,
 Status SkipElement(BerReader& r, const Header& h, int depth) {
   if (depth > kMaxDepth) return ParseError("CMS data nested too deeply");
   if (!h.indefinite) return r.Skip(h.length);
-  return ForEachChild(r, h, [&](const Header& c) {
-    return SkipElement(r, c, depth + 1);
-  });
+  return ForEachChild(
+      r, h, [&](const Header& c) { return SkipElement(r, c, depth + 1); });
 }
 
 void AppendDefinite(uint8_t tag, const std::string& content, std::string* out) {
@@ -241,8 +240,9 @@ Result<CmsSplit> SplitCmsContent(PullSource& source) {
   Result<Header> inner = ReadHeader(r);
   if (!inner.ok()) return inner.status();
   if (inner->first != 0x30) {
-    return ParseError("truncated or malformed CMS data (content is not a "
-                      "SEQUENCE)");
+    return ParseError(
+        "truncated or malformed CMS data (content is not a "
+        "SEQUENCE)");
   }
   std::string inner_children;
   bool seen_set = false;
@@ -314,8 +314,9 @@ struct CmsContentReader::State {
       if (!h.ok()) return h.status();
       if (h->IsEoc()) {
         if (!top.indefinite) {
-          return ParseError("malformed CMS content (unexpected "
-                            "end-of-contents)");
+          return ParseError(
+              "malformed CMS content (unexpected "
+              "end-of-contents)");
         }
         frames.pop_back();
         continue;

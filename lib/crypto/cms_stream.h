@@ -37,8 +37,7 @@ class PullSource {
   // Up to `n` bytes into `buf`; 0 at the end.
   virtual Result<size_t> Read(char* buf, size_t n) = 0;
 };
-using PullSourceFactory =
-    std::function<Result<std::unique_ptr<PullSource>>()>;
+using PullSourceFactory = std::function<Result<std::unique_ptr<PullSource>>()>;
 
 enum class CmsKind { kEnveloped, kAuthEnveloped, kSigned, kOther };
 

@@ -55,8 +55,8 @@ std::string DescribeRecipients(CMS_ContentInfo* cms) {
       ASN1_OCTET_STRING* keyid = nullptr;
       X509_NAME* issuer = nullptr;
       ASN1_INTEGER* serial = nullptr;
-      if (CMS_RecipientInfo_ktri_get0_signer_id(ri, &keyid, &issuer,
-                                                &serial) == 1) {
+      if (CMS_RecipientInfo_ktri_get0_signer_id(ri, &keyid, &issuer, &serial) ==
+          1) {
         add(keyid != nullptr ? "key id " + Hex(keyid)
                              : IssuerSerialText(issuer, serial));
       }
@@ -76,7 +76,8 @@ std::string DescribeRecipients(CMS_ContentInfo* cms) {
         }
       }
     } else {
-      add(type == CMS_RECIPINFO_KEK ? "a KEK recipient" : "a password recipient");
+      add(type == CMS_RECIPINFO_KEK ? "a KEK recipient"
+                                    : "a password recipient");
     }
   }
   ClearOpenSslErrors();
@@ -129,13 +130,13 @@ Result<DecryptResult> DecryptParsed(const OpenedCms& opened,
   }
   ClearOpenSslErrors();
   if (chosen == nullptr) {
-    return NotFoundError("the message is not encrypted to any of our " +
-                         std::to_string(keys.size()) +
-                         " certificate(s); it is for: " +
-                         DescribeRecipients(cms));
+    return NotFoundError(
+        "the message is not encrypted to any of our " +
+        std::to_string(keys.size()) +
+        " certificate(s); it is for: " + DescribeRecipients(cms));
   }
-  if (CMS_decrypt_set1_pkey_and_peer(cms, chosen->key.get(),
-                                     chosen->cert.get(), nullptr) != 1) {
+  if (CMS_decrypt_set1_pkey_and_peer(cms, chosen->key.get(), chosen->cert.get(),
+                                     nullptr) != 1) {
     return OpenSslError("cannot decrypt the content key with the key of " +
                             chosen->cert.Subject(),
                         StatusCode::kParseError);

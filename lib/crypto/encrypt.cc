@@ -86,8 +86,8 @@ std::vector<HeaderField> EnvelopedEntityHeaders(ContentCipher cipher) {
   std::string smime_type =
       IsAead(cipher) ? "authEnveloped-data" : "enveloped-data";
   return {
-      {"Content-Type", "application/pkcs7-mime; smime-type=" + smime_type +
-                           "; name=smime.p7m"},
+      {"Content-Type",
+       "application/pkcs7-mime; smime-type=" + smime_type + "; name=smime.p7m"},
       {"Content-Transfer-Encoding", "base64"},
       {"Content-Disposition", "attachment; filename=smime.p7m"},
   };
@@ -120,7 +120,8 @@ Result<std::unique_ptr<EnvelopeWriter>> EnvelopeWriter::Begin(
     impl->cms.reset(IsAead(options.cipher)
                         ? CMS_AuthEnvelopedData_create(cipher)
                         : CMS_EnvelopedData_create(cipher));
-    if (!impl->cms) return OpenSslError("encrypt: cannot create the CMS object");
+    if (!impl->cms)
+      return OpenSslError("encrypt: cannot create the CMS object");
     for (size_t i = 0; i < recipients.size(); ++i) {
       Status s = ConfigureRecipient(impl->cms.get(), recipients[i], i);
       if (!s.ok()) return s.WithContext("encrypt");
@@ -181,7 +182,8 @@ Status EnvelopeWriter::Finish() {
   // Flushing the streaming BIO writes the last block, the GCM tag and the
   // end-of-contents octets.
   if (BIO_flush(impl_->chain) != 1) {
-    error_ = impl_->SinkOr(OpenSslError("encrypt: cannot finish the CMS stream"));
+    error_ =
+        impl_->SinkOr(OpenSslError("encrypt: cannot finish the CMS stream"));
     return error_;
   }
   impl_->FreeChain();

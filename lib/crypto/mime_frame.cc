@@ -9,8 +9,8 @@ namespace {
 bool IsWsp(char c) { return c == ' ' || c == '\t'; }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (IsWsp(s.front()) || s.front() == '\r' ||
-                        s.front() == '\n')) {
+  while (!s.empty() &&
+         (IsWsp(s.front()) || s.front() == '\r' || s.front() == '\n')) {
     s.remove_prefix(1);
   }
   while (!s.empty() &&
@@ -78,10 +78,10 @@ size_t AfterLineEnd(std::string_view s, size_t at) {
 }
 
 struct Delimiter {
-  size_t line_start;   // where "--boundary" starts
-  size_t before;       // where the preceding line end starts
-  size_t after;        // after the delimiter line's line end (or the end)
-  bool close;          // "--boundary--"
+  size_t line_start;  // where "--boundary" starts
+  size_t before;      // where the preceding line end starts
+  size_t after;       // after the delimiter line's line end (or the end)
+  bool close;         // "--boundary--"
 };
 
 // Finds the next delimiter line at or after `from`. A delimiter starts a
@@ -92,8 +92,8 @@ bool FindDelimiter(std::string_view body, std::string_view dash_boundary,
   while (pos <= body.size()) {
     size_t hit = body.find(dash_boundary, pos);
     if (hit == std::string_view::npos) return false;
-    bool line_start = (hit == from && at_line_start) ||
-                      (hit > 0 && body[hit - 1] == '\n');
+    bool line_start =
+        (hit == from && at_line_start) || (hit > 0 && body[hit - 1] == '\n');
     if (!line_start) {
       pos = hit + 1;
       continue;
@@ -201,8 +201,7 @@ Result<ParsedEntity> SplitEntity(std::string_view entity,
       for (char c : name) {
         auto u = static_cast<unsigned char>(c);
         if (u <= 32 || u >= 127) {
-          return ParseError("malformed header line " +
-                            std::to_string(line_no) +
+          return ParseError("malformed header line " + std::to_string(line_no) +
                             " (invalid character in field name)");
         }
       }
@@ -256,8 +255,8 @@ Result<ContentType> ParseContentType(std::string_view value) {
   if (semi == std::string_view::npos) return ct;
   size_t i = semi + 1;
   while (i < v.size()) {
-    while (i < v.size() && (IsWsp(v[i]) || v[i] == ';' || v[i] == '\r' ||
-                            v[i] == '\n')) {
+    while (i < v.size() &&
+           (IsWsp(v[i]) || v[i] == ';' || v[i] == '\r' || v[i] == '\n')) {
       ++i;
     }
     size_t name_start = i;
@@ -312,16 +311,18 @@ Result<MultipartSignedParts> SplitMultipartSigned(std::string_view body,
   }
   Delimiter second;
   if (!FindDelimiter(body, dash, first.after, true, &second)) {
-    return ParseError("multipart/signed body is truncated: no boundary after "
-                      "the signed part");
+    return ParseError(
+        "multipart/signed body is truncated: no boundary after "
+        "the signed part");
   }
   if (second.close) {
     return ParseError("multipart/signed body has only one part");
   }
   Delimiter third;
   if (!FindDelimiter(body, dash, second.after, true, &third)) {
-    return ParseError("multipart/signed body is truncated: no boundary after "
-                      "the signature part");
+    return ParseError(
+        "multipart/signed body is truncated: no boundary after "
+        "the signature part");
   }
   MultipartSignedParts parts;
   size_t signed_end = std::max(second.before, first.after);

@@ -7,7 +7,9 @@
 
 namespace seal::crypto {
 
-void FreeX509Stack(STACK_OF(X509) * stack) { sk_X509_pop_free(stack, X509_free); }
+void FreeX509Stack(STACK_OF(X509) * stack) {
+  sk_X509_pop_free(stack, X509_free);
+}
 
 void FreeCrlStack(STACK_OF(X509_CRL) * stack) {
   sk_X509_CRL_pop_free(stack, X509_CRL_free);

@@ -37,10 +37,12 @@ void FreeCrlStack(STACK_OF(X509_CRL) * stack);
 void FreeAlgorStack(STACK_OF(X509_ALGOR) * stack);
 
 using BioPtr = std::unique_ptr<BIO, OsslDeleter<BIO, BIO_free_all>>;
-using CmsPtr = std::unique_ptr<CMS_ContentInfo,
-                               OsslDeleter<CMS_ContentInfo, CMS_ContentInfo_free>>;
+using CmsPtr =
+    std::unique_ptr<CMS_ContentInfo,
+                    OsslDeleter<CMS_ContentInfo, CMS_ContentInfo_free>>;
 using X509Ptr = std::unique_ptr<X509, OsslDeleter<X509, X509_free>>;
-using X509CrlPtr = std::unique_ptr<X509_CRL, OsslDeleter<X509_CRL, X509_CRL_free>>;
+using X509CrlPtr =
+    std::unique_ptr<X509_CRL, OsslDeleter<X509_CRL, X509_CRL_free>>;
 using X509StorePtr =
     std::unique_ptr<X509_STORE, OsslDeleter<X509_STORE, X509_STORE_free>>;
 using X509StoreCtxPtr =
@@ -48,7 +50,8 @@ using X509StoreCtxPtr =
                     OsslDeleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
 using X509AlgorPtr =
     std::unique_ptr<X509_ALGOR, OsslDeleter<X509_ALGOR, X509_ALGOR_free>>;
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OsslDeleter<EVP_PKEY, EVP_PKEY_free>>;
+using EvpPkeyPtr =
+    std::unique_ptr<EVP_PKEY, OsslDeleter<EVP_PKEY, EVP_PKEY_free>>;
 using EvpPkeyCtxPtr =
     std::unique_ptr<EVP_PKEY_CTX, OsslDeleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
 using EvpCipherCtxPtr =
@@ -58,7 +61,8 @@ using EvpEncodeCtxPtr =
     std::unique_ptr<EVP_ENCODE_CTX,
                     OsslDeleter<EVP_ENCODE_CTX, EVP_ENCODE_CTX_free>>;
 using GeneralNamesPtr =
-    std::unique_ptr<GENERAL_NAMES, OsslDeleter<GENERAL_NAMES, GENERAL_NAMES_free>>;
+    std::unique_ptr<GENERAL_NAMES,
+                    OsslDeleter<GENERAL_NAMES, GENERAL_NAMES_free>>;
 using Asn1StringPtr =
     std::unique_ptr<ASN1_STRING, OsslDeleter<ASN1_STRING, ASN1_STRING_free>>;
 using Asn1TimePtr =

@@ -56,9 +56,9 @@ Result<CmsPtr> StartSignedData(const Signer& signer,
       CMS_add1_signer(cms.get(), signer.key.cert.get(), signer.key.key.get(),
                       EVP_sha256(), flags | CMS_NOSMIMECAP);
   if (si == nullptr) {
-    return OpenSslError("sign: cannot add the signer " +
-                            signer.key.cert.Subject(),
-                        StatusCode::kInvalidArgument);
+    return OpenSslError(
+        "sign: cannot add the signer " + signer.key.cert.Subject(),
+        StatusCode::kInvalidArgument);
   }
   if (options.include_capabilities) {
     Result<AlgorStackPtr> caps = OwnSmimeCapabilities();
@@ -108,7 +108,8 @@ Result<std::vector<HeaderField>> SignEntity(const ByteSource& entity,
       if (!b.ok()) return b.status();
       boundary = std::move(b).value();
     } else if (!ValidBoundary(boundary)) {
-      return InvalidArgumentError("sign: invalid boundary \"" + boundary + "\"");
+      return InvalidArgumentError("sign: invalid boundary \"" + boundary +
+                                  "\"");
     }
     Result<CmsPtr> cms = StartSignedData(signer, options);
     if (!cms.ok()) return cms.status();
@@ -155,11 +156,11 @@ Result<std::vector<HeaderField>> SignEntity(const ByteSource& entity,
     if (der_len <= 0 || der_data == nullptr) {
       return InternalError("sign: empty SignedData encoding");
     }
-    SEAL_RETURN_IF_ERROR(out(
-        "\r\n--" + boundary + "\r\n" +
-        "Content-Type: application/pkcs7-signature; name=smime.p7s\r\n"
-        "Content-Transfer-Encoding: base64\r\n"
-        "Content-Disposition: attachment; filename=smime.p7s\r\n\r\n"));
+    SEAL_RETURN_IF_ERROR(
+        out("\r\n--" + boundary + "\r\n" +
+            "Content-Type: application/pkcs7-signature; name=smime.p7s\r\n"
+            "Content-Transfer-Encoding: base64\r\n"
+            "Content-Disposition: attachment; filename=smime.p7s\r\n\r\n"));
     Base64LineEncoder b64(out);
     SEAL_RETURN_IF_ERROR(
         b64.Write(std::string_view(der_data, static_cast<size_t>(der_len))));

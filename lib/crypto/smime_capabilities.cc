@@ -18,7 +18,8 @@ std::string ObjectName(const ASN1_OBJECT* obj) {
 
 KeyTransport OaepFromParams(int ptype, const void* pval, bool* known) {
   *known = true;
-  if (ptype != V_ASN1_SEQUENCE || pval == nullptr) return KeyTransport::kRsaOaep;
+  if (ptype != V_ASN1_SEQUENCE || pval == nullptr)
+    return KeyTransport::kRsaOaep;
   const auto* seq = static_cast<const ASN1_STRING*>(pval);
   const unsigned char* p = ASN1_STRING_get0_data(seq);
   RSA_OAEP_PARAMS* params =
@@ -128,7 +129,8 @@ Result<AlgorStackPtr> OwnSmimeCapabilities() {
   X509AlgorPtr oaep(X509_ALGOR_new());
   Asn1StringPtr params(ASN1_STRING_type_new(V_ASN1_SEQUENCE));
   if (!oaep || !params ||
-      ASN1_STRING_set(params.get(), kEmptySequence, sizeof kEmptySequence) != 1 ||
+      ASN1_STRING_set(params.get(), kEmptySequence, sizeof kEmptySequence) !=
+          1 ||
       X509_ALGOR_set0(oaep.get(), OBJ_nid2obj(NID_rsaesOaep), V_ASN1_SEQUENCE,
                       params.get()) != 1) {
     return OpenSslError("cannot build the RSAES-OAEP capability");
@@ -174,7 +176,8 @@ KeyTransport ChooseKeyTransport(const SmimeCapabilities* recipient,
   if (recipient->Supports(KeyTransport::kRsaOaepSha256)) {
     return KeyTransport::kRsaOaepSha256;
   }
-  if (recipient->Supports(KeyTransport::kRsaOaep)) return KeyTransport::kRsaOaep;
+  if (recipient->Supports(KeyTransport::kRsaOaep))
+    return KeyTransport::kRsaOaep;
   return KeyTransport::kRsaPkcs1v15;
 }
 

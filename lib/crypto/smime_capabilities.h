@@ -25,7 +25,7 @@
 namespace seal::crypto {
 
 struct SmimeCapabilities {
-  bool present = false;  // the attribute was there
+  bool present = false;                        // the attribute was there
   std::vector<ContentCipher> content_ciphers;  // sender's order
   std::vector<KeyTransport> key_transports;    // rsaEncryption / OAEP
   bool des3_cbc = false;                       // legacy, never chosen

@@ -77,52 +77,56 @@ TrustStore::~TrustStore() = default;
 
 Result<std::shared_ptr<const TrustStore>> TrustStore::Create(
     TrustStoreOptions options) {
-  return NoThrow("trust store", [&]() -> Result<std::shared_ptr<const TrustStore>> {
-    ClearOpenSslErrors();
-    X509StorePtr store(X509_STORE_new());
-    if (!store) return OpenSslError("cannot create an X509_STORE");
-    if (options.use_system_store) {
-      if (IsFile(options.system_bundle)) {
-        if (X509_STORE_load_file(store.get(), options.system_bundle.c_str()) !=
-            1) {
-          return OpenSslError("cannot load CA bundle " + options.system_bundle,
-                              StatusCode::kIoError);
+  return NoThrow(
+      "trust store", [&]() -> Result<std::shared_ptr<const TrustStore>> {
+        ClearOpenSslErrors();
+        X509StorePtr store(X509_STORE_new());
+        if (!store) return OpenSslError("cannot create an X509_STORE");
+        if (options.use_system_store) {
+          if (IsFile(options.system_bundle)) {
+            if (X509_STORE_load_file(store.get(),
+                                     options.system_bundle.c_str()) != 1) {
+              return OpenSslError(
+                  "cannot load CA bundle " + options.system_bundle,
+                  StatusCode::kIoError);
+            }
+          } else if (IsDir(options.system_dir)) {
+            if (X509_STORE_load_path(store.get(), options.system_dir.c_str()) !=
+                1) {
+              return OpenSslError(
+                  "cannot use CA directory " + options.system_dir,
+                  StatusCode::kIoError);
+            }
+          } else {
+            return NotFoundError("no system CA bundle (" +
+                                 options.system_bundle + ") or directory (" +
+                                 options.system_dir +
+                                 "): install ca-certificates");
+          }
         }
-      } else if (IsDir(options.system_dir)) {
-        if (X509_STORE_load_path(store.get(), options.system_dir.c_str()) !=
-            1) {
-          return OpenSslError("cannot use CA directory " + options.system_dir,
-                              StatusCode::kIoError);
+        for (const Certificate& anchor : options.anchors) {
+          if (!anchor.valid()) continue;
+          if (X509_STORE_add_cert(store.get(), anchor.get()) != 1) {
+            return OpenSslError("cannot add anchor " + anchor.Subject());
+          }
         }
-      } else {
-        return NotFoundError("no system CA bundle (" + options.system_bundle +
-                             ") or directory (" + options.system_dir +
-                             "): install ca-certificates");
-      }
-    }
-    for (const Certificate& anchor : options.anchors) {
-      if (!anchor.valid()) continue;
-      if (X509_STORE_add_cert(store.get(), anchor.get()) != 1) {
-        return OpenSslError("cannot add anchor " + anchor.Subject());
-      }
-    }
-    for (const Crl& crl : options.crls) {
-      if (!crl.valid()) continue;
-      if (X509_STORE_add_crl(store.get(), crl.get()) != 1) {
-        return OpenSslError("cannot add a CRL");
-      }
-    }
-    unsigned long flags = X509_V_FLAG_PARTIAL_CHAIN;  // NOLINT(runtime/int)
-    if (options.crl_policy != CrlPolicy::kOff) {
-      flags |= X509_V_FLAG_CRL_CHECK;
-      if (options.crl_check_chain) flags |= X509_V_FLAG_CRL_CHECK_ALL;
-    }
-    if (X509_STORE_set_flags(store.get(), flags) != 1) {
-      return OpenSslError("cannot set verification flags");
-    }
-    return std::shared_ptr<const TrustStore>(
-        new TrustStore(std::move(options), std::move(store)));
-  });
+        for (const Crl& crl : options.crls) {
+          if (!crl.valid()) continue;
+          if (X509_STORE_add_crl(store.get(), crl.get()) != 1) {
+            return OpenSslError("cannot add a CRL");
+          }
+        }
+        unsigned long flags = X509_V_FLAG_PARTIAL_CHAIN;  // NOLINT(runtime/int)
+        if (options.crl_policy != CrlPolicy::kOff) {
+          flags |= X509_V_FLAG_CRL_CHECK;
+          if (options.crl_check_chain) flags |= X509_V_FLAG_CRL_CHECK_ALL;
+        }
+        if (X509_STORE_set_flags(store.get(), flags) != 1) {
+          return OpenSslError("cannot set verification flags");
+        }
+        return std::shared_ptr<const TrustStore>(
+            new TrustStore(std::move(options), std::move(store)));
+      });
 }
 
 Result<ChainReport> TrustStore::VerifyChain(

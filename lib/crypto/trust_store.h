@@ -51,7 +51,7 @@ struct ChainIssue {
 struct ChainReport {
   bool trusted = false;  // no issues
   std::vector<ChainIssue> issues;
-  std::vector<Certificate> chain;  // leaf first, as far as it was built
+  std::vector<Certificate> chain;   // leaf first, as far as it was built
   bool revocation_checked = false;  // a CRL covered the leaf (and chain)
 };
 

@@ -8,7 +8,13 @@
 namespace seal::crypto {
 namespace {
 
-enum class LayerType { kEncrypted, kSignedDetached, kSignedOpaque, kUnknownCms, kClear };
+enum class LayerType {
+  kEncrypted,
+  kSignedDetached,
+  kSignedOpaque,
+  kUnknownCms,
+  kClear
+};
 
 LayerType Classify(const EntityRef& e) {
   Result<ContentType> ct = ParseContentType(e.content_type);
@@ -120,7 +126,8 @@ Result<UnwrapReport> UnwrapEntity(const EntityRef& entity,
         spools.push_back(std::move(spool));
       }
       Result<ParsedEntity> inner = SplitEntity(current_bytes);
-      if (!inner.ok()) return inner.status().WithContext("unwrap: inner entity");
+      if (!inner.ok())
+        return inner.status().WithContext("unwrap: inner entity");
       current = inner->ref();
     }
   });

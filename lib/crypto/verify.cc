@@ -83,8 +83,8 @@ void JudgeCertificate(const CertCheckReport& check, SignerReport* r) {
     if (status == SignatureStatus::kExpired && r->signing_time.has_value() &&
         r->cert.valid() && *r->signing_time >= r->cert.NotBefore() &&
         *r->signing_time <= r->cert.NotAfter()) {
-      reason += "; it was valid at the signing time " +
-                FormatUtc(*r->signing_time);
+      reason +=
+          "; it was valid at the signing time " + FormatUtc(*r->signing_time);
     }
   }
   r->status = status;
@@ -109,8 +109,9 @@ Result<VerifyResult> VerifyParsed(CMS_ContentInfo* cms,
     return ParseError("SignedData has no signers");
   }
   if (detached == nullptr && !has_stream && CMS_is_detached(cms) == 1) {
-    return ParseError("signed-data has no content (a detached signature "
-                      "needs the signed part)");
+    return ParseError(
+        "signed-data has no content (a detached signature "
+        "needs the signed part)");
   }
   // Attach the signer certificates the message carries.
   CMS_set1_signers_certs(cms, nullptr, 0);
@@ -132,10 +133,9 @@ Result<VerifyResult> VerifyParsed(CMS_ContentInfo* cms,
   }
   // Signature and content digest only; the chain is judged below with
   // every problem recorded.
-  const int ok =
-      CMS_verify(cms, nullptr, trust.x509_store(), content_in,
-                 sink ? sink->bio() : nullptr,
-                 CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY);
+  const int ok = CMS_verify(cms, nullptr, trust.x509_store(), content_in,
+                            sink ? sink->bio() : nullptr,
+                            CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY);
   if (has_stream && !streamed->content_status().ok()) {
     ClearOpenSslErrors();
     return streamed->content_status();
@@ -240,8 +240,8 @@ Result<VerifyResult> VerifyEntity(const EntityRef& entity,
       if (protocol != "application/pkcs7-signature" &&
           protocol != "application/x-pkcs7-signature") {
         return FailedPreconditionError(
-            "verify: not S/MIME: multipart/signed with protocol \"" +
-            protocol + "\"");
+            "verify: not S/MIME: multipart/signed with protocol \"" + protocol +
+            "\"");
       }
       Result<MultipartSignedParts> parts =
           SplitMultipartSigned(entity.body, ct->Param("boundary"));
@@ -253,7 +253,8 @@ Result<VerifyResult> VerifyEntity(const EntityRef& entity,
       if (!sig_ct.ok()) return sig_ct.status().WithContext("verify");
       if (!IsType(*sig_ct, "pkcs7-signature")) {
         return ParseError("verify: the second part is " + sig_ct->type + "/" +
-                          sig_ct->subtype + ", not application/pkcs7-signature");
+                          sig_ct->subtype +
+                          ", not application/pkcs7-signature");
       }
       Result<CmsPtr> cms = ReadCmsBody(sig_ref.body, sig_ref.transfer_encoding);
       if (!cms.ok()) return cms.status().WithContext("verify: signature");
@@ -278,7 +279,8 @@ Result<VerifyResult> VerifyEntity(const EntityRef& entity,
         return FailedPreconditionError("verify: not signed: smime-type=" +
                                        smime_type);
       }
-      Result<OpenedCms> cms = OpenCmsBody(entity.body, entity.transfer_encoding);
+      Result<OpenedCms> cms =
+          OpenCmsBody(entity.body, entity.transfer_encoding);
       if (!cms.ok()) return cms.status().WithContext("verify");
       Result<VerifyResult> r = VerifyParsed(cms->cms.get(), nullptr, &*cms,
                                             trust, options, content_out);
@@ -312,8 +314,8 @@ Result<VerifyResult> VerifyOpaque(const ByteSource& der,
   return NoThrow("verify", [&]() -> Result<VerifyResult> {
     Result<OpenedCms> cms = OpenCmsDer(der);
     if (!cms.ok()) return cms.status().WithContext("verify");
-    Result<VerifyResult> r = VerifyParsed(cms->cms.get(), nullptr, &*cms,
-                                          trust, options, content_out);
+    Result<VerifyResult> r = VerifyParsed(cms->cms.get(), nullptr, &*cms, trust,
+                                          options, content_out);
     if (!r.ok()) return r.status().WithContext("verify");
     return r;
   });

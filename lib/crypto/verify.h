@@ -45,8 +45,8 @@ std::string_view SignatureStatusName(SignatureStatus status);
 
 struct SignerReport {
   SignatureStatus status = SignatureStatus::kInvalid;
-  std::string reason;  // empty when valid
-  Certificate cert;    // empty if the message did not carry it
+  std::string reason;              // empty when valid
+  Certificate cert;                // empty if the message did not carry it
   std::vector<Certificate> chain;  // leaf first, as far as it was built
   std::vector<CertIssue> cert_issues;
   std::vector<std::string> emails;
@@ -59,7 +59,7 @@ struct VerifyResult {
   SignatureStatus status = SignatureStatus::kInvalid;  // worst signer
   std::string reason;
   std::vector<SignerReport> signers;
-  bool opaque = false;            // signed-data: content was inside
+  bool opaque = false;              // signed-data: content was inside
   std::string_view signed_content;  // multipart/signed: the first part
   bool address_checked = false;
   bool address_match = false;  // a signer certificate names the sender

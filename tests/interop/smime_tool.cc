@@ -100,7 +100,8 @@ std::shared_ptr<const TrustStore> LoadTrust(const Args& a) {
 
 class FileOut {
  public:
-  explicit FileOut(const std::string& path) : f_(std::fopen(path.c_str(), "wb")) {
+  explicit FileOut(const std::string& path)
+      : f_(std::fopen(path.c_str(), "wb")) {
     if (f_ == nullptr) {
       std::cerr << "smime_tool: cannot write " << path << "\n";
       std::exit(2);
@@ -219,8 +220,8 @@ int Run(const Args& a) {
       r = Must(VerifyOpaque(in, *trust, options, content ? &sink : nullptr));
     } else {
       ParsedEntity p = Must(SplitEntity(in));
-      r = Must(VerifyEntity(p.ref(), *trust, options,
-                            content ? &sink : nullptr));
+      r = Must(
+          VerifyEntity(p.ref(), *trust, options, content ? &sink : nullptr));
     }
     PrintVerify(r);
     return r.status == SignatureStatus::kValid ? 0 : 1;

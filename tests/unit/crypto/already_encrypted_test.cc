@@ -18,13 +18,15 @@ TEST_CASE("already encrypted: decision table", "[already_encrypted]") {
   std::string enveloped_body;
   EncryptOptions options;
   options.emit_headers = false;
-  REQUIRE(EncryptEntity(testing::SampleEntity(10), {{testing::TestPki().alice.cert}},
-                        options, StringSink(&enveloped_body))
+  REQUIRE(EncryptEntity(testing::SampleEntity(10),
+                        {{testing::TestPki().alice.cert}}, options,
+                        StringSink(&enveloped_body))
               .ok());
   std::string auth_body;
   options.cipher = ContentCipher::kAes256Gcm;
-  REQUIRE(EncryptEntity(testing::SampleEntity(10), {{testing::TestPki().alice.cert}},
-                        options, StringSink(&auth_body))
+  REQUIRE(EncryptEntity(testing::SampleEntity(10),
+                        {{testing::TestPki().alice.cert}}, options,
+                        StringSink(&auth_body))
               .ok());
   // A SignedData-looking body (OID 1.2.840.113549.1.7.2).
   const std::string signed_body = Base64EncodeLines(std::string(
@@ -46,16 +48,18 @@ TEST_CASE("already encrypted: decision table", "[already_encrypted]") {
       {"S/MIME enveloped",
        "application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m",
        "base64", enveloped_body, E::kSmimeEnveloped},
-      {"legacy x-pkcs7-mime", "application/x-pkcs7-mime; smime-type=enveloped-data",
-       "base64", "MIAG", E::kSmimeEnveloped},
+      {"legacy x-pkcs7-mime",
+       "application/x-pkcs7-mime; smime-type=enveloped-data", "base64", "MIAG",
+       E::kSmimeEnveloped},
       {"smime-type case-insensitive",
        "application/pkcs7-mime; smime-type=Enveloped-Data", "base64", "",
        E::kSmimeEnveloped},
       {"S/MIME authEnveloped",
        "application/pkcs7-mime; smime-type=authEnveloped-data", "base64",
        auth_body, E::kSmimeAuthEnveloped},
-      {"no smime-type, enveloped inside", "application/pkcs7-mime; name=smime.p7m",
-       "base64", enveloped_body, E::kSmimeEnveloped},
+      {"no smime-type, enveloped inside",
+       "application/pkcs7-mime; name=smime.p7m", "base64", enveloped_body,
+       E::kSmimeEnveloped},
       {"no smime-type, authEnveloped inside", "application/pkcs7-mime",
        "base64", auth_body, E::kSmimeAuthEnveloped},
       {"no smime-type, signed inside", "application/pkcs7-mime", "base64",
@@ -76,8 +80,9 @@ TEST_CASE("already encrypted: decision table", "[already_encrypted]") {
        "multipart/encrypted; protocol=\"application/pgp-encrypted\"; "
        "boundary=x",
        "", "--x\r\n", E::kMultipartEncrypted},
-      {"PGP/MIME signed", "multipart/signed; protocol=\"application/pgp-signature\"",
-       "", "", E::kNone},
+      {"PGP/MIME signed",
+       "multipart/signed; protocol=\"application/pgp-signature\"", "", "",
+       E::kNone},
       {"inline PGP message", "text/plain; charset=us-ascii", "7bit", armour,
        E::kPgpInline},
       {"inline PGP with white space around", "text/plain", "",
@@ -89,8 +94,7 @@ TEST_CASE("already encrypted: decision table", "[already_encrypted]") {
        "See below:\r\n> " + armour, E::kNone},
       {"PGP block followed by clear text", "text/plain", "",
        armour + "Sent from my phone\r\n", E::kNone},
-      {"clear-signed PGP",
-       "text/plain", "",
+      {"clear-signed PGP", "text/plain", "",
        "-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA256\r\n\r\nhi\r\n"
        "-----BEGIN PGP SIGNATURE-----\r\nx\r\n-----END PGP SIGNATURE-----\r\n",
        E::kNone},

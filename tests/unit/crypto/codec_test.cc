@@ -24,8 +24,8 @@ TEST_CASE("base64 encoder: lines of 76 with CRLF, any write pattern",
   for (size_t n : std::vector<size_t>{0, 1, 2, 3, 56, 57, 58, 113, 114, 115,
                                       1000, 65536, 200001}) {
     std::string data = Random(n, static_cast<uint32_t>(n));
-    for (size_t step : {size_t{1}, size_t{7}, size_t{57}, size_t{4096},
-                        n + 1}) {
+    for (size_t step :
+         {size_t{1}, size_t{7}, size_t{57}, size_t{4096}, n + 1}) {
       if (step == 0) continue;
       std::string out;
       size_t calls = 0;
@@ -179,8 +179,7 @@ TEST_CASE("ByteSource pieces and reader", "[byte_io]") {
   ByteSource one(std::string_view("x"));
   REQUIRE(one.single_view() != nullptr);
   // A sink error stops iteration.
-  Status s = src.ForEachChunk(
-      [](std::string_view) { return IoError("stop"); });
+  Status s = src.ForEachChunk([](std::string_view) { return IoError("stop"); });
   CHECK(s.code() == StatusCode::kIoError);
 }
 

@@ -76,11 +76,10 @@ TEST_CASE("encrypt then decrypt round trips", "[encrypt][decrypt]") {
   for (const RoundTrip& c : cases) {
     SECTION(c.name) {
       const Identity* id = c.who();
-      for (size_t size : {size_t{0}, size_t{1}, size_t{57}, size_t{4000},
-                          size_t{300000}}) {
+      for (size_t size :
+           {size_t{0}, size_t{1}, size_t{57}, size_t{4000}, size_t{300000}}) {
         std::string entity = SampleEntity(size);
-        std::string out =
-            Encrypt(entity, {{id->cert, c.transport}}, c.cipher);
+        std::string out = Encrypt(entity, {{id->cert, c.transport}}, c.cipher);
         std::string plain;
         Result<DecryptResult> r = Decrypt(out, {id->pair()}, &plain);
         INFO(c.name << " size " << size);
@@ -93,8 +92,7 @@ TEST_CASE("encrypt then decrypt round trips", "[encrypt][decrypt]") {
   }
 }
 
-TEST_CASE("output is an RFC 8551 application/pkcs7-mime entity",
-          "[encrypt]") {
+TEST_CASE("output is an RFC 8551 application/pkcs7-mime entity", "[encrypt]") {
   std::string out = Encrypt(SampleEntity(5000), {{TestPki().alice.cert}});
   ParsedEntity p = MustSplit(out);
   REQUIRE(p.headers.size() == 3);
@@ -142,7 +140,8 @@ TEST_CASE("headers can be returned without being written", "[encrypt]") {
   CHECK(body.rfind("MI", 0) == 0);  // base64 of a DER SEQUENCE
   EntityRef ref{(*h)[0].value, (*h)[1].value, body};
   std::string plain;
-  REQUIRE(DecryptEntity(ref, {TestPki().alice.pair()}, StringSink(&plain)).ok());
+  REQUIRE(
+      DecryptEntity(ref, {TestPki().alice.pair()}, StringSink(&plain)).ok());
   CHECK(plain == SampleEntity(100));
 }
 
@@ -176,12 +175,11 @@ TEST_CASE("several recipients each decrypt", "[encrypt][decrypt]") {
   std::string entity = SampleEntity(2000);
   for (ContentCipher cipher :
        {ContentCipher::kAes256Cbc, ContentCipher::kAes256Gcm}) {
-    std::string out =
-        Encrypt(entity,
-                {{pki.alice.cert},
-                 {pki.bob.cert, KeyTransport::kRsaOaep},
-                 {pki.carol.cert}},
-                cipher);
+    std::string out = Encrypt(entity,
+                              {{pki.alice.cert},
+                               {pki.bob.cert, KeyTransport::kRsaOaep},
+                               {pki.carol.cert}},
+                              cipher);
     for (const Identity* id : {&pki.alice, &pki.bob, &pki.carol}) {
       std::string plain;
       Result<DecryptResult> r = Decrypt(out, {id->pair()}, &plain);
@@ -190,8 +188,7 @@ TEST_CASE("several recipients each decrypt", "[encrypt][decrypt]") {
       CHECK(r->recipient_count == 3);
     }
     std::string plain;
-    Result<DecryptResult> r =
-        Decrypt(out, {pki.stranger.pair()}, &plain);
+    Result<DecryptResult> r = Decrypt(out, {pki.stranger.pair()}, &plain);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == StatusCode::kNotFound);
   }
@@ -245,7 +242,8 @@ TEST_CASE("decryption failures are clear", "[decrypt]") {
   }
   SECTION("truncated CMS") {
     for (size_t keep : {size_t{10}, size_t{200}, size_t{2000}}) {
-      std::string cut = EditDer(cbc, [keep](std::string& d) { d.resize(keep); });
+      std::string cut =
+          EditDer(cbc, [keep](std::string& d) { d.resize(keep); });
       Result<DecryptResult> r = Decrypt(cut, {pki.alice.pair()}, &plain);
       INFO("kept " << keep);
       REQUIRE_FALSE(r.ok());
@@ -327,9 +325,8 @@ TEST_CASE("decryption failures are clear", "[decrypt]") {
   SECTION("a failing sink stops decryption with its own status") {
     ParsedEntity p = MustSplit(cbc);
     Result<DecryptResult> r =
-        DecryptEntity(p.ref(), {pki.alice.pair()}, [](std::string_view) {
-          return IoError("disk full");
-        });
+        DecryptEntity(p.ref(), {pki.alice.pair()},
+                      [](std::string_view) { return IoError("disk full"); });
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == StatusCode::kIoError);
     CHECK_THAT(r.status().message(), Catch::Contains("disk full"));
@@ -425,8 +422,8 @@ TEST_CASE("mutated CMS objects never crash", "[decrypt][robustness]") {
   std::vector<std::string> ders;
   for (ContentCipher cipher :
        {ContentCipher::kAes256Cbc, ContentCipher::kAes256Gcm}) {
-    std::string out = Encrypt(entity, {{pki.alice.cert}, {pki.carol.cert}},
-                              cipher);
+    std::string out =
+        Encrypt(entity, {{pki.alice.cert}, {pki.carol.cert}}, cipher);
     Result<std::string> der = Base64Decode(MustSplit(out).body);
     REQUIRE(der.ok());
     ders.push_back(*der);

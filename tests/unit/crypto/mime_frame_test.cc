@@ -93,7 +93,8 @@ TEST_CASE("SplitMultipartSigned keeps the exact bytes", "[mime]") {
   };
   const Case cases[] = {
       {"crlf with preamble",
-       "preamble\r\n--b\r\nA: 1\r\n\r\nx\r\n--b\r\nS: 2\r\n\r\nsig\r\n--b--\r\n",
+       "preamble\r\n--b\r\nA: 1\r\n\r\nx\r\n--b\r\nS: "
+       "2\r\n\r\nsig\r\n--b--\r\n",
        true, "A: 1\r\n\r\nx", "S: 2\r\n\r\nsig"},
       {"lf only", "--b\nA: 1\n\nx\n\n--b\nS: 2\n\nsig\n--b--\n", true,
        "A: 1\n\nx\n", "S: 2\n\nsig"},
@@ -129,12 +130,14 @@ TEST_CASE("FormatHeaders folds long values at parameters", "[mime]") {
   std::string h = FormatHeaders(
       {{"Content-Type",
         "multipart/signed; protocol=\"application/pkcs7-signature\"; "
-        "micalg=sha-256; boundary=\"----=_seal_0123456789abcdef0123456789abcdef\""},
+        "micalg=sha-256; "
+        "boundary=\"----=_seal_0123456789abcdef0123456789abcdef\""},
        {"X-Short", "v"}});
   CHECK(h ==
         "Content-Type: multipart/signed; "
         "protocol=\"application/pkcs7-signature\";\r\n"
-        "\tmicalg=sha-256; boundary=\"----=_seal_0123456789abcdef0123456789abcdef\"\r\n"
+        "\tmicalg=sha-256; "
+        "boundary=\"----=_seal_0123456789abcdef0123456789abcdef\"\r\n"
         "X-Short: v\r\n");
   // And it reads back as the same value.
   Result<ParsedEntity> p = SplitEntity(h + "\r\n");

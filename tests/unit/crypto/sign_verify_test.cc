@@ -49,8 +49,7 @@ Result<VerifyResult> Verify(const std::string& entity,
                       content ? &sink : nullptr);
 }
 
-TEST_CASE("signed output is multipart/signed with the exact entity",
-          "[sign]") {
+TEST_CASE("signed output is multipart/signed with the exact entity", "[sign]") {
   std::string entity = SampleEntity(3000);
   SignOptions options;
   options.boundary = "----=_test_boundary";
@@ -72,7 +71,8 @@ TEST_CASE("signed output is multipart/signed with the exact entity",
   CHECK(IsCrlfCanonical(out));
 }
 
-TEST_CASE("sign then verify: valid, with the sender's facts", "[sign][verify]") {
+TEST_CASE("sign then verify: valid, with the sender's facts",
+          "[sign][verify]") {
   const auto& pki = TestPki();
   struct Case {
     const char* name;
@@ -159,11 +159,11 @@ TEST_CASE("signature verdicts for bad signatures and bad certificates",
     std::string d = *der;
     // The signature value is at the very end of the SignerInfo.
     d[d.size() - 10] = static_cast<char>(d[d.size() - 10] ^ 0x01);
-    std::string resigned = std::string(p.header_block) +
-                           std::string(p.body.substr(0, static_cast<size_t>(
-                                                            sig.body.data() -
-                                                            p.body.data()))) +
-                           Base64EncodeLines(d) + "--" + boundary + "--\r\n";
+    std::string resigned =
+        std::string(p.header_block) +
+        std::string(p.body.substr(
+            0, static_cast<size_t>(sig.body.data() - p.body.data()))) +
+        Base64EncodeLines(d) + "--" + boundary + "--\r\n";
     Result<VerifyResult> r = Verify(resigned);
     REQUIRE(r.ok());
     CHECK(r->status == SignatureStatus::kInvalid);
@@ -224,9 +224,8 @@ TEST_CASE("signature verdicts for bad signatures and bad certificates",
     CHECK(r->status == SignatureStatus::kUntrusted);
     CHECK(r->address_checked);
     CHECK_FALSE(r->address_match);
-    CHECK_THAT(r->reason,
-               Catch::Contains("address-mismatch") &&
-                   Catch::Contains("not for mallory@example.org"));
+    CHECK_THAT(r->reason, Catch::Contains("address-mismatch") &&
+                              Catch::Contains("not for mallory@example.org"));
   }
   SECTION("revoked signer certificate") {
     std::string out = Sign(entity, SignerFor(pki.revoked));
@@ -266,8 +265,10 @@ TEST_CASE("malformed signed messages are errors", "[verify]") {
     size_t mid = start + (end - start) / 2;
     sig_truncated.erase(mid, end - 2 - mid);  // keep the CRLF before "--"
   }
-  std::string one_part = out.substr(0, out.find("\r\n--b0undary\r\nContent-Type: application/pkcs7")) +
-                         "\r\n--b0undary--\r\n";
+  std::string one_part =
+      out.substr(
+          0, out.find("\r\n--b0undary\r\nContent-Type: application/pkcs7")) +
+      "\r\n--b0undary--\r\n";
   std::string pgp = out;
   pgp.replace(pgp.find("application/pkcs7-signature\""), 28,
               "application/pgp-signature\"");
@@ -322,8 +323,8 @@ std::string OpaqueSigned(const std::string& content, const Identity& id) {
   X509StackPtr chain(sk_X509_new_null());
   X509_up_ref(TestPki().intermediate.cert.get());
   sk_X509_push(chain.get(), TestPki().intermediate.cert.get());
-  CmsPtr cms(CMS_sign(id.cert.get(), id.key.get(), chain.get(), in.get(),
-                      CMS_BINARY));
+  CmsPtr cms(
+      CMS_sign(id.cert.get(), id.key.get(), chain.get(), in.get(), CMS_BINARY));
   REQUIRE(cms);
   BioPtr out(BIO_new(BIO_s_mem()));
   REQUIRE(i2d_CMS_bio(out.get(), cms.get()) == 1);
@@ -394,8 +395,7 @@ TEST_CASE("sign then encrypt, unwrapped with keys and trust",
   }
 }
 
-TEST_CASE("unwrap refuses clear messages and reports bad layers",
-          "[unwrap]") {
+TEST_CASE("unwrap refuses clear messages and reports bad layers", "[unwrap]") {
   const auto& pki = TestPki();
   UnwrapOptions options;
   options.spool.directory = "/tmp";
@@ -426,7 +426,8 @@ TEST_CASE("detached verification from DER", "[verify]") {
   ParsedEntity p = MustSplit(out);
   Result<MultipartSignedParts> parts = SplitMultipartSigned(p.body, "xyz");
   REQUIRE(parts.ok());
-  Result<std::string> der = Base64Decode(MustSplit(parts->signature_entity).body);
+  Result<std::string> der =
+      Base64Decode(MustSplit(parts->signature_entity).body);
   REQUIRE(der.ok());
   Result<VerifyResult> r =
       VerifyDetached(entity, *der, *TestPki().trust, VerifyOptions{});

@@ -104,8 +104,8 @@ TEST_CASE("a 20 MB message streams through every operation", "[streaming]") {
   // Outputs kept for the inbound direction, produced outside measurement.
   std::string encrypted;
   encrypted.reserve(entity.size() * 14 / 10);
-  REQUIRE(EncryptEntity(entity, {{pki.bob.cert}}, {}, StringSink(&encrypted))
-              .ok());
+  REQUIRE(
+      EncryptEntity(entity, {{pki.bob.cert}}, {}, StringSink(&encrypted)).ok());
   std::string signed_msg;
   signed_msg.reserve(entity.size() + 10000);
   REQUIRE(SignEntity(entity, signer, {}, StringSink(&signed_msg)).ok());
@@ -131,9 +131,8 @@ TEST_CASE("a 20 MB message streams through every operation", "[streaming]") {
   }
   SECTION("sign") {
     CountingSink out;
-    double g = PeakGrowth([&] {
-      REQUIRE(SignEntity(entity, signer, {}, out.sink()).ok());
-    });
+    double g = PeakGrowth(
+        [&] { REQUIRE(SignEntity(entity, signer, {}, out.sink()).ok()); });
     CheckBound("sign", g, kMessage / 4.0);
   }
   SECTION("sign and encrypt") {

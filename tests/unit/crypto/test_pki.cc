@@ -32,8 +32,7 @@ void AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
   if (value.empty()) return;
   X509V3_CTX ctx{};
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext =
-      X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
   if (ext == nullptr) Die("extension " + value);
   Check(X509_add_ext(cert, ext, -1), "add extension");
   X509_EXTENSION_free(ext);
@@ -79,7 +78,8 @@ Identity Build(const Identity* issuer, const CertSpec& spec) {
     ku = "critical,digitalSignature,nonRepudiation,keyEncipherment";
   }
   AddExt(cert.get(), issuer_cert, NID_key_usage, ku);
-  std::string eku = spec.ext_key_usage.value_or(spec.ca ? "" : "emailProtection");
+  std::string eku =
+      spec.ext_key_usage.value_or(spec.ca ? "" : "emailProtection");
   AddExt(cert.get(), issuer_cert, NID_ext_key_usage, eku);
   AddExt(cert.get(), issuer_cert, NID_subject_key_identifier, "hash");
   if (issuer != nullptr) {

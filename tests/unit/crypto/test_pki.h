@@ -25,7 +25,7 @@ struct CertSpec {
   std::vector<std::string> emails;  // subjectAltName rfc822Name
   std::string subject_email;        // subject emailAddress
   KeyAlg key = KeyAlg::kRsa2048;
-  int64_t not_before = -3600;      // seconds from now
+  int64_t not_before = -3600;       // seconds from now
   int64_t not_after = 365 * 86400;  // seconds from now
   bool ca = false;
   // OpenSSL config syntax; nullopt: a sensible default for the key and
