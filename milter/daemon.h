@@ -3,13 +3,12 @@
 #ifndef SEALMILTER_MILTER_DAEMON_H_
 #define SEALMILTER_MILTER_DAEMON_H_
 
-#include "lib/config.h"
-#include "lib/snapshot.h"
-#include "milter/options.h"
-
 #include <memory>
+#include "lib/config.h"
 
 #include "lib/gateway/policy.h"
+#include "lib/snapshot.h"
+#include "milter/options.h"
 
 namespace seal::milter {
 

@@ -3,6 +3,7 @@
 #include "lib/gateway/process.h"
 
 #include <chrono>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -20,13 +21,37 @@ namespace {
 
 using rules::FinalAction;
 
-SpoolOptions BodySpoolOptions(const Config& config) {
-  SpoolOptions o;
-  o.directory = config.spool.directory;
-  o.memory_limit = config.spool.memory_limit;
-  // The rewritten body grows (base64, envelope page): allow for it.
-  o.max_size = config.spool.max_size * 2 + (1 << 20);
+// The rewritten body's spool: the message spool's directory and memory
+// limit, and room for the growth of base64 and the envelope page.
+SpoolOptions BodySpoolOptions(const SpoolOptions& message) {
+  SpoolOptions o = message;
+  o.max_size = message.max_size * 2 + (1 << 20);
   return o;
+}
+
+// The certificate of every recipient (personal, else the domain's), or
+// nullopt when some recipient has none (or only one that does not parse).
+// A store failure is an error: it says nothing about the certificates.
+Result<std::optional<std::vector<crypto::Certificate>>> RecipientCertificates(
+    store::Store& store, const std::vector<std::string>& recipients) {
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  std::vector<crypto::Certificate> certs;
+  for (const std::string& r : recipients) {
+    Result<store::CertificateRecord> rec = store.BestCertificateFor(r, now);
+    if (!rec.ok() && rec.status().code() == StatusCode::kNotFound) {
+      rec = store.DomainCertificate(rules::DomainOf(r), now);
+    }
+    if (!rec.ok()) {
+      if (rec.status().code() != StatusCode::kNotFound) return rec.status();
+      return std::optional<std::vector<crypto::Certificate>>();
+    }
+    Result<crypto::Certificate> cert = crypto::Certificate::FromDer(rec->der);
+    if (!cert.ok()) return std::optional<std::vector<crypto::Certificate>>();
+    certs.push_back(std::move(cert).value());
+  }
+  return std::optional<std::vector<crypto::Certificate>>(std::move(certs));
 }
 
 std::string Join(const std::set<std::string>& items) {
@@ -153,46 +178,27 @@ class Processor {
                      "gateway.max_encrypt_size");
     }
 
-    // Certificates for every recipient: personal, else the domain's.
-    std::vector<crypto::Certificate> certs;
-    bool all_certs = services_.store != nullptr;
     if (services_.store == nullptr && !must.empty()) {
       return Failure(plan,
                      "certificate store unavailable: " + services_.store_error);
     }
-    int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-    for (const std::string& r : env.recipients) {
-      if (services_.store == nullptr) break;
-      Result<store::CertificateRecord> rec =
-          services_.store->BestCertificateFor(r, now);
-      if (!rec.ok() && rec.status().code() == StatusCode::kNotFound) {
-        rec = services_.store->DomainCertificate(rules::DomainOf(r), now);
+    std::optional<std::vector<crypto::Certificate>> certs;
+    if (services_.store != nullptr) {
+      Result<std::optional<std::vector<crypto::Certificate>>> found =
+          RecipientCertificates(*services_.store, env.recipients);
+      if (found.ok()) {
+        certs = std::move(found).value();
+      } else if (!must.empty()) {
+        return Failure(plan, "certificate store: " + found.status().message());
+      } else {
+        t_.log().Warning() << "certificate lookup failed: "
+                           << found.status().message();
       }
-      if (!rec.ok()) {
-        if (rec.status().code() != StatusCode::kNotFound) {
-          if (!must.empty()) {
-            return Failure(plan,
-                           "certificate store: " + rec.status().message());
-          }
-          t_.log().Warning()
-              << "certificate lookup failed: " << rec.status().message();
-        }
-        all_certs = false;
-        break;
-      }
-      Result<crypto::Certificate> cert = crypto::Certificate::FromDer(rec->der);
-      if (!cert.ok()) {
-        all_certs = false;
-        break;
-      }
-      certs.push_back(std::move(cert).value());
     }
 
-    SpoolOptions spool = BodySpoolOptions(config_);
-    if (all_certs && !certs.empty()) {
-      Result<EditPlan> smime = RewriteSmime(parts, certs, spool);
+    SpoolOptions spool = BodySpoolOptions(t_.spool().options());
+    if (certs && !certs->empty()) {
+      Result<EditPlan> smime = RewriteSmime(parts, *certs, spool);
       if (!smime.ok()) {
         if (must.empty()) {
           t_.log().Warning()
@@ -206,7 +212,7 @@ class Processor {
       }
       Append(std::move(smime).value(), plan);
       verb_ = "encrypted";
-      detail_ = "method=smime certs=" + std::to_string(certs.size());
+      detail_ = "method=smime certs=" + std::to_string(certs->size());
       return Verdict::Accept();
     }
     if (must.empty()) {
