@@ -3,53 +3,15 @@
 // toml++ exceptions are caught here and never leave this file.
 #include "lib/config.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <toml++/toml.h>
-#include <cerrno>
 #include <map>
 
 #include "lib/config_schema.h"
+#include "lib/file_read.h"
+#include "lib/toml_errors.h"
 
 namespace seal {
 namespace {
-
-std::string Position(std::string_view source, const toml::source_region& r) {
-  std::string out(source);
-  out += ':';
-  out += std::to_string(r.begin.line);
-  out += ':';
-  out += std::to_string(r.begin.column);
-  return out;
-}
-
-std::string_view NodeTypeName(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::table:
-      return "table";
-    case toml::node_type::array:
-      return "array";
-    case toml::node_type::string:
-      return "string";
-    case toml::node_type::integer:
-      return "integer";
-    case toml::node_type::floating_point:
-      return "floating-point number";
-    case toml::node_type::boolean:
-      return "boolean";
-    case toml::node_type::date:
-      return "date";
-    case toml::node_type::time:
-      return "time";
-    case toml::node_type::date_time:
-      return "date-time";
-    case toml::node_type::none:
-      return "nothing";
-  }
-  return "unknown";
-}
 
 // Which TOML types a key accepts.
 bool AcceptsString(ValueType t) {
@@ -78,7 +40,7 @@ Result<Value> ConvertNode(const KeyDef& def, const toml::node& node) {
       if (str == nullptr) {
         return InvalidArgumentError(std::string(def.key) +
                                     ": list items must be strings, got " +
-                                    std::string(NodeTypeName(item)));
+                                    std::string(TomlNodeTypeName(item)));
       }
       Result<Value> one = ParseListItem(def, str->get());
       if (!one.ok()) return one.status();
@@ -89,7 +51,7 @@ Result<Value> ConvertNode(const KeyDef& def, const toml::node& node) {
   }
   return InvalidArgumentError(std::string(def.key) + ": expected " +
                               std::string(ValueTypeName(def.type)) + ", got " +
-                              std::string(NodeTypeName(node)));
+                              std::string(TomlNodeTypeName(node)));
 }
 
 bool IsSectionPrefix(std::string_view prefix) {
@@ -123,7 +85,7 @@ class Loader {
     for (const auto& [key, node] : table) {
       std::string name = prefix.empty() ? std::string(key.str())
                                         : prefix + "." + std::string(key.str());
-      std::string where = Position(source_, key.source());
+      std::string where = TomlPosition(source_, key.source());
       if (const KeyDef* def = FindKey(name)) {
         Result<Value> value = ConvertNode(*def, node);
         if (!value.ok()) return value.status().WithContext(where);
@@ -186,7 +148,7 @@ Result<Config> ParseConfig(std::string_view text,
     Loader loader(source_name, config);
     SEAL_RETURN_IF_ERROR(loader.Walk(table, ""));
   } catch (const toml::parse_error& e) {
-    return ParseError(Position(source_name, e.source()) + ": " +
+    return ParseError(TomlPosition(source_name, e.source()) + ": " +
                       std::string(e.description()));
   } catch (const std::exception& e) {
     return ParseError(std::string(source_name) + ": " + e.what());
@@ -195,33 +157,11 @@ Result<Config> ParseConfig(std::string_view text,
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    int err = errno;
-    Status s = ErrnoError("cannot open config file " + path, err);
-    return err == ENOENT ? NotFoundError(s.message()) : s;
-  }
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return InvalidArgumentError(path + ": not a regular file");
-  }
-  std::string text;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return ErrnoError("cannot read config file " + path, err);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > kMaxConfigFileBytes) break;  // ParseConfig reports it
-  }
-  close(fd);
-  return ParseConfig(text, path);
+  // kMaxConfigFileBytes + 1 at most: ParseConfig reports an oversized file.
+  Result<std::string> text =
+      ReadRegularFile(path, kMaxConfigFileBytes, "config file");
+  if (!text.ok()) return text.status();
+  return ParseConfig(*text, path);
 }
 
 std::string RenderConfig(const Config& config) {

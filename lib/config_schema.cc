@@ -2,6 +2,8 @@
 // enums). Add a key here, in sealmilter.conf(5), and in struct Config.
 #include "lib/config_schema.h"
 
+#include "lib/edit_distance.h"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -182,20 +184,6 @@ const std::array kSchema = {
            "", 0, 0, &SetField<&Config::envelope, &E::subject_in_notification>,
            &GetField<&Config::envelope, &E::subject_in_notification>},
 };
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 bool ParseDecimal(std::string_view digits, int64_t& out) {
   if (digits.empty()) return false;

@@ -9,37 +9,9 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "lib/file_read.h"
+
 namespace seal::rules {
-namespace {
-
-// Reads at most cap + 1 bytes, so the parser can report an oversized file.
-Result<std::string> ReadFile(const std::string& path, uint64_t cap) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return ErrnoError("cannot open rule file " + path, errno);
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return InvalidArgumentError(path + ": not a regular file");
-  }
-  std::string text;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return ErrnoError("cannot read rule file " + path, err);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > cap) break;
-  }
-  close(fd);
-  return text;
-}
-
-}  // namespace
 
 Result<std::vector<std::string>> ListRuleFiles(
     const std::string& directory) try {
@@ -89,7 +61,8 @@ Result<RuleList> LoadRulePaths(const std::vector<std::string>& paths,
                                     std::to_string(limits.max_files) +
                                     " rule files");
     }
-    Result<std::string> text = ReadFile(file, limits.max_file_bytes);
+    Result<std::string> text =
+        ReadRegularFile(file, limits.max_file_bytes, "rule file");
     if (!text.ok()) return text.status();
     total += text->size();
     if (total > limits.max_total_bytes) {

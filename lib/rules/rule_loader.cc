@@ -10,7 +10,9 @@
 #include <span>
 #include <utility>
 
+#include "lib/edit_distance.h"
 #include "lib/rules/regex_options.h"
+#include "lib/toml_errors.h"
 
 namespace seal::rules {
 namespace {
@@ -28,57 +30,6 @@ constexpr size_t kMaxIdBytes = 64;
 constexpr size_t kMaxDescriptionBytes = 1024;
 constexpr size_t kMaxProfileBytes = 64;
 constexpr int64_t kMaxMinCount = 10000;
-
-std::string Position(std::string_view source, const toml::source_region& r) {
-  std::string out(source);
-  out += ':';
-  out += std::to_string(r.begin.line);
-  out += ':';
-  out += std::to_string(r.begin.column);
-  return out;
-}
-
-std::string_view NodeTypeName(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::table:
-      return "table";
-    case toml::node_type::array:
-      return "array";
-    case toml::node_type::string:
-      return "string";
-    case toml::node_type::integer:
-      return "integer";
-    case toml::node_type::floating_point:
-      return "floating-point number";
-    case toml::node_type::boolean:
-      return "boolean";
-    case toml::node_type::date:
-      return "date";
-    case toml::node_type::time:
-      return "time";
-    case toml::node_type::date_time:
-      return "date-time";
-    case toml::node_type::none:
-      return "nothing";
-  }
-  return "unknown";
-}
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 // " (did you mean 'x'?)" for a near miss among `known`, else "".
 std::string Suggestion(std::string_view key,
@@ -197,7 +148,7 @@ class Loader {
       toml::table root = toml::parse(source.text, source.name);
       return Walk(root);
     } catch (const toml::parse_error& e) {
-      return ParseError(Position(source.name, e.source()) + ": " +
+      return ParseError(TomlPosition(source.name, e.source()) + ": " +
                         std::string(e.description()));
     } catch (const std::exception& e) {
       return ParseError(source.name + ": " + e.what());
@@ -226,7 +177,7 @@ class Loader {
   }
 
   std::string Where(const toml::source_region& r) const {
-    return Position(source_, r);
+    return TomlPosition(source_, r);
   }
   Status Error(const toml::source_region& r, std::string_view message) const {
     return InvalidArgumentError(Where(r) + ": " + std::string(message));
@@ -238,7 +189,7 @@ class Loader {
                    std::string_view expected) const {
     return Error(node.source(), "'" + std::string(key) + "' must be " +
                                     std::string(expected) + ", not " +
-                                    std::string(NodeTypeName(node)));
+                                    std::string(TomlNodeTypeName(node)));
   }
 
   Status CheckKeys(const toml::table& table, std::string_view what,
