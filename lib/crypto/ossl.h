@@ -1,5 +1,6 @@
-// OpenSSL glue for the S/MIME engine: unique_ptr types whose deleters free
-// OpenSSL objects, and the OpenSSL error queue turned into a Status.
+// OpenSSL glue for the S/MIME engine: the owning pointer types (shared with
+// the other modules, lib/openssl_ptr.h, plus the stacks lib/crypto uses),
+// and the OpenSSL error queue turned into a Status.
 //
 // Every failing OpenSSL call in lib/crypto is reported through
 // OpenSslError("what we tried", code), which drains the calling thread's
@@ -21,52 +22,32 @@
 #include <string>
 #include <string_view>
 
+#include "lib/openssl_ptr.h"
 #include "lib/status.h"
 
 namespace seal::crypto {
 
 template <typename T, void (*Free)(T*)>
-struct OsslDeleter {
-  void operator()(T* p) const {
-    if (p != nullptr) Free(p);
-  }
-};
+using OsslDeleter = seal::OpenSslDeleter<T, Free>;
 
 void FreeX509Stack(STACK_OF(X509) * stack);
 void FreeCrlStack(STACK_OF(X509_CRL) * stack);
 void FreeAlgorStack(STACK_OF(X509_ALGOR) * stack);
 
-using BioPtr = std::unique_ptr<BIO, OsslDeleter<BIO, BIO_free_all>>;
-using CmsPtr =
-    std::unique_ptr<CMS_ContentInfo,
-                    OsslDeleter<CMS_ContentInfo, CMS_ContentInfo_free>>;
-using X509Ptr = std::unique_ptr<X509, OsslDeleter<X509, X509_free>>;
-using X509CrlPtr =
-    std::unique_ptr<X509_CRL, OsslDeleter<X509_CRL, X509_CRL_free>>;
-using X509StorePtr =
-    std::unique_ptr<X509_STORE, OsslDeleter<X509_STORE, X509_STORE_free>>;
-using X509StoreCtxPtr =
-    std::unique_ptr<X509_STORE_CTX,
-                    OsslDeleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
-using X509AlgorPtr =
-    std::unique_ptr<X509_ALGOR, OsslDeleter<X509_ALGOR, X509_ALGOR_free>>;
-using EvpPkeyPtr =
-    std::unique_ptr<EVP_PKEY, OsslDeleter<EVP_PKEY, EVP_PKEY_free>>;
-using EvpPkeyCtxPtr =
-    std::unique_ptr<EVP_PKEY_CTX, OsslDeleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
-using EvpCipherCtxPtr =
-    std::unique_ptr<EVP_CIPHER_CTX,
-                    OsslDeleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
-using EvpEncodeCtxPtr =
-    std::unique_ptr<EVP_ENCODE_CTX,
-                    OsslDeleter<EVP_ENCODE_CTX, EVP_ENCODE_CTX_free>>;
-using GeneralNamesPtr =
-    std::unique_ptr<GENERAL_NAMES,
-                    OsslDeleter<GENERAL_NAMES, GENERAL_NAMES_free>>;
-using Asn1StringPtr =
-    std::unique_ptr<ASN1_STRING, OsslDeleter<ASN1_STRING, ASN1_STRING_free>>;
-using Asn1TimePtr =
-    std::unique_ptr<ASN1_TIME, OsslDeleter<ASN1_TIME, ASN1_TIME_free>>;
+using seal::Asn1StringPtr;
+using seal::Asn1TimePtr;
+using seal::BioPtr;
+using seal::CmsPtr;
+using seal::EvpCipherCtxPtr;
+using seal::EvpEncodeCtxPtr;
+using seal::EvpPkeyCtxPtr;
+using seal::EvpPkeyPtr;
+using seal::GeneralNamesPtr;
+using seal::X509AlgorPtr;
+using seal::X509CrlPtr;
+using seal::X509Ptr;
+using seal::X509StoreCtxPtr;
+using seal::X509StorePtr;
 using X509StackPtr =
     std::unique_ptr<STACK_OF(X509), OsslDeleter<STACK_OF(X509), FreeX509Stack>>;
 using CrlStackPtr =

@@ -1,10 +1,11 @@
-// OpenSSL glue for the store and the CA: unique_ptr types that free OpenSSL
-// objects, and the OpenSSL error queue turned into a Status message.
+// OpenSSL glue for the store and the CA: the owning pointer types (shared
+// with the other modules, lib/openssl_ptr.h), and the OpenSSL error queue
+// turned into a Status message.
 //
 // Every failing OpenSSL call is reported as OpenSslError("what we tried"),
 // which drains the thread's error queue into the message, so a later call
-// never sees a stale error. The names live in seal::store so they cannot
-// clash with similar helpers elsewhere (lib/crypto may grow its own).
+// never sees a stale error. The error helpers live in seal::store; the
+// pointer types are seal's, named here too.
 // Thread-safety: the OpenSSL error queue is per thread; these are stateless.
 #ifndef SEALMILTER_LIB_STORE_OPENSSL_UTIL_H_
 #define SEALMILTER_LIB_STORE_OPENSSL_UTIL_H_
@@ -20,52 +21,28 @@
 #include <string>
 #include <string_view>
 
+#include "lib/openssl_ptr.h"
 #include "lib/status.h"
 
 namespace seal::store {
 
-template <typename T, void (*Free)(T*)>
-struct OpenSslDeleter {
-  void operator()(T* p) const { Free(p); }
-};
-
-using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509, X509_free>>;
-using X509CrlPtr =
-    std::unique_ptr<X509_CRL, OpenSslDeleter<X509_CRL, X509_CRL_free>>;
-using X509NamePtr =
-    std::unique_ptr<X509_NAME, OpenSslDeleter<X509_NAME, X509_NAME_free>>;
-using X509ExtensionPtr =
-    std::unique_ptr<X509_EXTENSION,
-                    OpenSslDeleter<X509_EXTENSION, X509_EXTENSION_free>>;
-using X509StorePtr =
-    std::unique_ptr<X509_STORE, OpenSslDeleter<X509_STORE, X509_STORE_free>>;
-using X509StoreCtxPtr =
-    std::unique_ptr<X509_STORE_CTX,
-                    OpenSslDeleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
-using EvpPkeyPtr =
-    std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY, EVP_PKEY_free>>;
-using EvpPkeyCtxPtr =
-    std::unique_ptr<EVP_PKEY_CTX,
-                    OpenSslDeleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
-using EvpCipherCtxPtr =
-    std::unique_ptr<EVP_CIPHER_CTX,
-                    OpenSslDeleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
-using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO, BIO_free_all>>;
-using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BIGNUM, BN_free>>;
-using Asn1IntegerPtr =
-    std::unique_ptr<ASN1_INTEGER,
-                    OpenSslDeleter<ASN1_INTEGER, ASN1_INTEGER_free>>;
-using Asn1TimePtr =
-    std::unique_ptr<ASN1_TIME, OpenSslDeleter<ASN1_TIME, ASN1_TIME_free>>;
-using Asn1OctetStringPtr =
-    std::unique_ptr<ASN1_OCTET_STRING,
-                    OpenSslDeleter<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>>;
-using GeneralNamesPtr =
-    std::unique_ptr<GENERAL_NAMES,
-                    OpenSslDeleter<GENERAL_NAMES, GENERAL_NAMES_free>>;
-using Pkcs8Ptr = std::unique_ptr<
-    PKCS8_PRIV_KEY_INFO,
-    OpenSslDeleter<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>>;
+using seal::Asn1IntegerPtr;
+using seal::Asn1OctetStringPtr;
+using seal::Asn1TimePtr;
+using seal::BignumPtr;
+using seal::BioPtr;
+using seal::EvpCipherCtxPtr;
+using seal::EvpPkeyCtxPtr;
+using seal::EvpPkeyPtr;
+using seal::GeneralNamesPtr;
+using seal::OpenSslDeleter;
+using seal::Pkcs8Ptr;
+using seal::X509CrlPtr;
+using seal::X509ExtensionPtr;
+using seal::X509NamePtr;
+using seal::X509Ptr;
+using seal::X509StoreCtxPtr;
+using seal::X509StorePtr;
 
 // A Status with `code` and the message "what: <OpenSSL errors>", draining
 // the calling thread's OpenSSL error queue. Without queued errors the
