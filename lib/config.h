@@ -50,6 +50,7 @@ struct Config {
     std::string reinject;           // HOST:PORT of the milter-free listener
     std::string notice_from;        // From of notices ("" = postmaster@...)
     uint64_t max_encrypt_size = 0;  // larger must-encrypt mail: on_failure
+    std::string reinject_journal;   // directory of re-injected groups
   } gateway;
   struct Store {
     std::string path;  // SQLite database

@@ -158,6 +158,12 @@ const std::array kSchema = {
            "Largest message encrypted; larger must-encrypt mail fails.", "",
            1024, 16 * kGiB, &SetField<&Config::gateway, &G::max_encrypt_size>,
            &GetField<&Config::gateway, &G::max_encrypt_size>},
+    KeyDef{"gateway.reinject_journal", ValueType::kString,
+           "/var/lib/sealmilter/reinjected", false,
+           "Directory remembering re-injected recipient groups, so a retry "
+           "sends none twice; empty: none kept.",
+           "", 0, 0, &SetField<&Config::gateway, &G::reinject_journal>,
+           &GetField<&Config::gateway, &G::reinject_journal>},
     KeyDef{"store.path", ValueType::kString, "/var/lib/sealmilter/store.db",
            false, "SQLite database of certificates and keys.", "", 0, 0,
            &SetField<&Config::store, &St::path>,

@@ -269,6 +269,12 @@ Status ApplyPlan(SMFICTX* ctx, gateway::EditPlan& plan) {
           return Status::Ok();
         }));
   }
+  for (const std::string& r : plan.delete_recipients) {
+    std::string path = "<" + r + ">";
+    if (smfi_delrcpt(ctx, const_cast<char*>(path.c_str())) != MI_SUCCESS) {
+      return UnavailableError("the MTA refused to remove a recipient");
+    }
+  }
   if (!plan.quarantine.empty() &&
       smfi_quarantine(ctx, const_cast<char*>(plan.quarantine.c_str())) !=
           MI_SUCCESS) {

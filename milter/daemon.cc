@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "lib/gateway/process.h"
@@ -212,8 +214,30 @@ int RunDaemon(const Options& options, const ConfigSource& source, Config config,
       store.set_source_path(inside);
     }
   }
+  // The reinjection journal's directory belongs to the final user; it is
+  // made before the drop (its parent is usually root's) and opened after.
+  if (!cfg.gateway.reinject_journal.empty() &&
+      mkdir(cfg.gateway.reinject_journal.c_str(), 0700) == 0 &&
+      chown(cfg.gateway.reinject_journal.c_str(), id->uid, id->gid) != 0) {
+    Logger("startup").Warning()
+        << "cannot chown " << cfg.gateway.reinject_journal;
+  }
   if (Status s = DropPrivileges(*id, cfg.milter.chroot); !s.ok()) {
     return reporter.Fail(kExitOsError, s.message());
+  }
+  std::optional<gateway::ReinjectJournal> journal;
+  if (!cfg.gateway.reinject_journal.empty()) {
+    Result<gateway::ReinjectJournal> j = gateway::ReinjectJournal::Open(
+        cfg.gateway.reinject_journal, std::chrono::hours(24 * 7));
+    if (j.ok()) {
+      journal = std::move(j).value();
+      journal->Prune();
+      services.journal = &*journal;
+    } else {
+      Logger("startup").Warning()
+          << j.status().message()
+          << "; a retry after a tempfail may re-inject a group twice";
+    }
   }
   // Prove now, as the final user, that messages can be spooled: better one
   // clear start-up error than a tempfail for every large message.

@@ -31,9 +31,13 @@ struct EditPlan {
   std::vector<HeaderEdit> headers;
   std::unique_ptr<Spool> body;  // null: the body stays as it is
   std::string quarantine;       // non-empty: ask the MTA to hold the mail
+  // Envelope recipients to remove from this transaction (smfi_delrcpt):
+  // they were re-injected as their own message.
+  std::vector<std::string> delete_recipients;
 
   bool empty() const {
-    return headers.empty() && body == nullptr && quarantine.empty();
+    return headers.empty() && body == nullptr && quarantine.empty() &&
+           delete_recipients.empty();
   }
 };
 

@@ -2,6 +2,7 @@
 // lib/gateway/process.h).
 #include "lib/gateway/process.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <set>
@@ -10,8 +11,10 @@
 #include "lib/crypto/already_encrypted.h"
 #include "lib/envelope/options.h"
 #include "lib/gateway/direction.h"
+#include "lib/gateway/groups.h"
 #include "lib/gateway/header_block.h"
 #include "lib/gateway/policy.h"
+#include "lib/gateway/render.h"
 #include "lib/gateway/rewrite.h"
 #include "lib/mime/text_extractor.h"
 #include "lib/rules/evaluate.h"
@@ -29,29 +32,26 @@ SpoolOptions BodySpoolOptions(const SpoolOptions& message) {
   return o;
 }
 
-// The certificate of every recipient (personal, else the domain's), or
-// nullopt when some recipient has none (or only one that does not parse).
-// A store failure is an error: it says nothing about the certificates.
-Result<std::optional<std::vector<crypto::Certificate>>> RecipientCertificates(
-    store::Store& store, const std::vector<std::string>& recipients) {
+// The certificate for a recipient: personal, else the domain's; nullopt
+// when there is none (or only one that does not parse). A store failure is
+// an error: it says nothing about the certificates.
+Result<std::optional<crypto::Certificate>> RecipientCertificate(
+    store::Store& store, const std::string& recipient) {
   int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-  std::vector<crypto::Certificate> certs;
-  for (const std::string& r : recipients) {
-    Result<store::CertificateRecord> rec = store.BestCertificateFor(r, now);
-    if (!rec.ok() && rec.status().code() == StatusCode::kNotFound) {
-      rec = store.DomainCertificate(rules::DomainOf(r), now);
-    }
-    if (!rec.ok()) {
-      if (rec.status().code() != StatusCode::kNotFound) return rec.status();
-      return std::optional<std::vector<crypto::Certificate>>();
-    }
-    Result<crypto::Certificate> cert = crypto::Certificate::FromDer(rec->der);
-    if (!cert.ok()) return std::optional<std::vector<crypto::Certificate>>();
-    certs.push_back(std::move(cert).value());
+  Result<store::CertificateRecord> rec =
+      store.BestCertificateFor(recipient, now);
+  if (!rec.ok() && rec.status().code() == StatusCode::kNotFound) {
+    rec = store.DomainCertificate(rules::DomainOf(recipient), now);
   }
-  return std::optional<std::vector<crypto::Certificate>>(std::move(certs));
+  if (!rec.ok()) {
+    if (rec.status().code() != StatusCode::kNotFound) return rec.status();
+    return std::optional<crypto::Certificate>();
+  }
+  Result<crypto::Certificate> cert = crypto::Certificate::FromDer(rec->der);
+  if (!cert.ok()) return std::optional<crypto::Certificate>();
+  return std::optional<crypto::Certificate>(std::move(cert).value());
 }
 
 std::string Join(const std::set<std::string>& items) {
@@ -177,69 +177,239 @@ class Processor {
                      "the message is larger than "
                      "gateway.max_encrypt_size");
     }
-
     if (services_.store == nullptr && !must.empty()) {
       return Failure(plan,
                      "certificate store unavailable: " + services_.store_error);
     }
-    std::optional<std::vector<crypto::Certificate>> certs;
-    if (services_.store != nullptr) {
-      Result<std::optional<std::vector<crypto::Certificate>>> found =
-          RecipientCertificates(*services_.store, env.recipients);
-      if (found.ok()) {
-        certs = std::move(found).value();
+
+    // Who gets what: a certificate for each recipient that wants
+    // encryption, then the groups (groups.h).
+    std::vector<RecipientFacts> facts;
+    std::vector<std::optional<crypto::Certificate>> certs;
+    std::vector<std::string_view> visible_values;
+    for (const RawField& f : parts.fields) {
+      for (std::string_view n : {"To", "Cc", "Resent-To", "Resent-Cc"}) {
+        if (crypto::EqualsIgnoreCase(f.name, n))
+          visible_values.push_back(f.value);
+      }
+    }
+    std::vector<std::string> visible = VisibleAddresses(visible_values);
+    bool store_failed = false;
+    for (const rules::Decision& d : eval->decisions) {
+      RecipientFacts f;
+      f.address = d.recipient;
+      f.action = d.action;
+      f.sign = d.sign;
+      f.visible = IsVisible(visible, d.recipient);
+      std::optional<crypto::Certificate> cert;
+      bool wants = d.action == FinalAction::kEncrypt ||
+                   d.action == FinalAction::kEncryptIfPossible;
+      if (wants && services_.store != nullptr && !store_failed) {
+        Result<std::optional<crypto::Certificate>> found =
+            RecipientCertificate(*services_.store, d.recipient);
+        if (found.ok()) {
+          cert = std::move(found).value();
+        } else if (!must.empty()) {
+          return Failure(plan,
+                         "certificate store: " + found.status().message());
+        } else {
+          t_.log().Warning()
+              << "certificate lookup failed: " << found.status().message();
+          store_failed = true;
+        }
+      }
+      f.has_certificate = cert.has_value();
+      facts.push_back(std::move(f));
+      certs.push_back(std::move(cert));
+    }
+    std::vector<Group> groups = GroupRecipients(facts);
+    if (groups.size() > 1 && !policy_.reinject) {
+      // Without a listener to re-inject into, one message must serve all:
+      // S/MIME when everybody has a certificate, else it cannot be done.
+      bool all_certs = std::all_of(
+          facts.begin(), facts.end(),
+          [](const RecipientFacts& f) { return f.has_certificate; });
+      if (all_certs) {
+        Group all{Method::kSmime, false, false, {}, {}};
+        for (size_t i = 0; i < facts.size(); ++i) {
+          all.sign = all.sign || facts[i].sign;
+          all.members.push_back(i);
+          all.recipients.push_back(facts[i].address);
+        }
+        groups = {std::move(all)};
       } else if (!must.empty()) {
-        return Failure(plan, "certificate store: " + found.status().message());
+        return Failure(plan,
+                       "recipients need different treatments and "
+                       "gateway.reinject is not set");
       } else {
-        t_.log().Warning() << "certificate lookup failed: "
-                           << found.status().message();
+        verb_ = "passed unchanged";
+        detail_ = "note=no-certificate-for-every-recipient";
+        return Verdict::Accept();
       }
     }
 
+    // Each group's rewrite, built before anything is sent.
     SpoolOptions spool = BodySpoolOptions(t_.spool().options());
-    if (certs && !certs->empty()) {
-      Result<EditPlan> smime = RewriteSmime(parts, *certs, spool);
-      if (!smime.ok()) {
-        if (must.empty()) {
+    std::vector<GroupPlan> built;
+    for (const Group& g : groups) {
+      Result<GroupPlan> gp = BuildGroup(raw, parts, g, facts, certs, spool);
+      if (!gp.ok()) return Failure(plan, gp.status().message());
+      built.push_back(std::move(gp).value());
+    }
+
+    // Every other group leaves first, as its own message; then this
+    // transaction keeps the in-place group. Any failure tempfails it all.
+    size_t in_place = PickInPlace(groups);
+    std::string identity;
+    std::vector<std::string> summary;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (i == in_place) continue;
+      if (identity.empty()) identity = MessageIdentity(parts);
+      Result<bool> sent = Reinject(parts, groups[i], built[i], identity, plan);
+      if (!sent.ok()) {
+        plan = EditPlan();
+        return t_.Fail(sent.status(), "reinjection");
+      }
+      summary.push_back(GroupLabel(groups[i]) + (*sent ? ">" : ">seen"));
+      for (const std::string& r : groups[i].recipients) {
+        plan.delete_recipients.push_back(r);
+      }
+    }
+    GroupPlan& mine = built[in_place];
+    if (!mine.notice.empty()) {
+      // The passphrase goes to the sender before the envelope leaves; if it
+      // cannot, the whole message is tempfailed and nothing is sent.
+      SmtpMessage notice{"", {t_.envelope().sender}, mine.notice, {}};
+      if (Status s = SendSmtp(*policy_.reinject, notice); !s.ok()) {
+        plan = EditPlan();
+        return t_.Fail(s.WithContext("passphrase notice"), "reinjection");
+      }
+    }
+    Append(std::move(mine.plan), plan);
+
+    bool encrypted = false;
+    for (const Group& g : groups) encrypted |= g.method != Method::kClear;
+    verb_ = encrypted ? "encrypted" : "passed unchanged";
+    if (groups.size() == 1) {
+      detail_ = mine.detail;
+    } else {
+      std::string reinjected;
+      for (const std::string& s : summary) {
+        reinjected += (reinjected.empty() ? "" : ",") + s;
+      }
+      detail_ = "inplace=" + GroupLabel(groups[in_place]) +
+                " reinjected=" + reinjected;
+    }
+    for (const Group& g : groups) {
+      if (g.sign) notes_.insert("signing not available yet; sent unsigned");
+    }
+    return Verdict::Accept();
+  }
+
+  struct GroupPlan {
+    EditPlan plan;       // the group's rewrite (option fields excluded)
+    std::string notice;  // passphrase notice for the sender, or ""
+    std::string detail;  // key=value for the log
+  };
+
+  // "smime:2", "clear+sign:1", "envelope+bcc:1".
+  static std::string GroupLabel(const Group& g) {
+    std::string s(MethodName(g.method));
+    if (g.sign) s += "+sign";
+    if (g.bcc) s += "+bcc";
+    return s + ":" + std::to_string(g.recipients.size());
+  }
+
+  Result<GroupPlan> BuildGroup(
+      std::string_view raw, const MessageParts& parts, const Group& g,
+      const std::vector<RecipientFacts>& facts,
+      const std::vector<std::optional<crypto::Certificate>>& certs,
+      const SpoolOptions& spool) {
+    GroupPlan out;
+    switch (g.method) {
+      case Method::kClear:
+        out.detail = g.sign ? "note=signing-not-available" : "";
+        return out;
+      case Method::kSmime: {
+        std::vector<crypto::Certificate> group_certs;
+        for (size_t m : g.members) group_certs.push_back(*certs[m]);
+        Result<EditPlan> smime = RewriteSmime(parts, group_certs, spool);
+        if (!smime.ok()) {
+          bool must =
+              std::any_of(g.members.begin(), g.members.end(), [&](size_t m) {
+                return facts[m].action == FinalAction::kEncrypt;
+              });
+          if (must) return smime.status();
+          // Only encrypt-if-possible recipients: they get it in clear.
           t_.log().Warning()
               << "encrypt-if-possible: " << smime.status().message()
-              << "; message left unchanged";
-          verb_ = "passed unchanged";
-          detail_ = "note=smime-failed";
-          return Verdict::Accept();
+              << "; sent unencrypted";
+          out.detail = "note=smime-failed";
+          return out;
         }
-        return Failure(plan, smime.status().message());
+        out.plan = std::move(smime).value();
+        out.detail = "method=smime certs=" + std::to_string(group_certs.size());
+        return out;
       }
-      Append(std::move(smime).value(), plan);
-      verb_ = "encrypted";
-      detail_ = "method=smime certs=" + std::to_string(certs->size());
-      return Verdict::Accept();
+      case Method::kEnvelope: {
+        if (!policy_.reinject) {
+          return FailedPreconditionError(
+              "no certificate for every recipient, and no secure envelope "
+              "without gateway.reinject");
+        }
+        const Envelope& env = t_.envelope();
+        EnvelopeParams params{env.sender, g.recipients,
+                              config_.gateway.notice_from};
+        Result<EnvelopeRewrite> envelope =
+            RewriteEnvelope(raw, parts, params, config_, policy_, spool);
+        if (!envelope.ok()) return envelope.status();
+        out.plan = std::move(envelope->plan);
+        out.notice = std::move(envelope->passphrase_notice);
+        out.detail = "method=envelope id=" + envelope->envelope_id;
+        return out;
+      }
     }
-    if (must.empty()) {
-      verb_ = "passed unchanged";
-      detail_ = "note=no-certificate-for-every-recipient";
-      return Verdict::Accept();
+    return InternalError("unknown treatment");
+  }
+
+  // Sends one group as its own message to gateway.reinject (its notice
+  // first), unless the journal says a previous attempt already did.
+  // Returns true when sent now, false when it had been sent before.
+  Result<bool> Reinject(const MessageParts& parts, const Group& g,
+                        GroupPlan& built, const std::string& identity,
+                        const EditPlan& base) {
+    const Envelope& env = t_.envelope();
+    std::string key =
+        GroupKey(identity, env.sender, GroupLabel(g), g.recipients);
+    if (services_.journal != nullptr && services_.journal->Contains(key)) {
+      return false;
     }
-    if (!policy_.reinject) {
-      return Failure(plan,
-                     "no certificate for every recipient, and no secure "
-                     "envelope without gateway.reinject");
+    if (!built.notice.empty()) {
+      SmtpMessage notice{"", {env.sender}, built.notice, {}};
+      SEAL_RETURN_IF_ERROR(
+          SendSmtp(*policy_.reinject, notice).WithContext("passphrase notice"));
     }
-    EnvelopeParams params{env.sender, env.recipients,
-                          config_.gateway.notice_from};
-    Result<EnvelopeRewrite> envelope =
-        RewriteEnvelope(raw, parts, params, config_, policy_, spool);
-    if (!envelope.ok()) return Failure(plan, envelope.status().message());
-    // The passphrase goes to the sender before the envelope leaves; if it
-    // cannot, the whole message is tempfailed and nothing is sent.
-    SmtpMessage notice{"", {env.sender}, envelope->passphrase_notice};
-    if (Status s = SendSmtp(*policy_.reinject, notice); !s.ok()) {
-      return t_.Fail(s.WithContext("passphrase notice"), "reinjection");
+    std::vector<HeaderEdit> edits = base.headers;  // the option fields
+    for (const HeaderEdit& h : built.plan.headers) edits.push_back(h);
+    std::string head = RenderHeaderBlock(parts, edits);
+    std::optional<SpoolView> new_body;
+    std::string_view body = parts.body;
+    if (built.plan.body) {
+      Result<SpoolView> v = built.plan.body->Map();
+      if (!v.ok()) return v.status();
+      new_body = std::move(v).value();
+      body = new_body->data();
     }
-    Append(std::move(envelope->plan), plan);
-    verb_ = "encrypted";
-    detail_ = "method=envelope id=" + envelope->envelope_id;
-    return Verdict::Accept();
+    SmtpMessage m{env.sender, g.recipients, head, {body}};
+    SEAL_RETURN_IF_ERROR(SendSmtp(*policy_.reinject, m)
+                             .WithContext("re-injecting " + GroupLabel(g)));
+    if (services_.journal != nullptr) {
+      if (Status s = services_.journal->Record(key); !s.ok()) {
+        t_.log().Warning() << s.message()
+                           << "; a retry may deliver this group again";
+      }
+    }
+    return true;
   }
 
   static void Append(EditPlan from, EditPlan& to) {

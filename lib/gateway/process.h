@@ -8,24 +8,28 @@
 //   reject      (any recipient)  -> 550 5.7.1 naming the rules
 //   quarantine  (any recipient)  -> accepted and held by the MTA
 //                                   (smfi_quarantine: Postfix's hold queue)
-//   encrypt / encrypt-if-possible:
-//     already S/MIME or PGP encrypted   -> unchanged (never re-encrypted)
-//     every recipient has a certificate -> S/MIME to all of them
-//     some recipient must be encrypted  -> secure envelope for all
-//     only encrypt-if-possible          -> unchanged
-//   otherwise                    -> unchanged
+//   nobody to encrypt            -> unchanged
+//   already S/MIME or PGP encrypted -> unchanged (never re-encrypted)
+//   otherwise per recipient (groups.h): S/MIME when its certificate is
+//   known, a secure envelope when it must be encrypted and is not, else
+//   clear; Bcc recipients of encrypted groups get their own copy.
+// One group is rewritten in place; every other group is first re-injected
+// over SMTP to gateway.reinject as its own message (with its passphrase
+// notice, for an envelope) and its recipients are removed from this
+// transaction. A group the ReinjectJournal has seen is not sent again, so
+// the retry after a tempfail delivers no duplicate. Without gateway.reinject
+// one message must serve everybody: S/MIME when all have certificates.
 // Mail that must be encrypted and cannot be (no store, no reinjection
 // listener, too large, an error while encrypting) gets gateway.on_failure:
-// 451 4.7.0 or 550 5.7.1. It never passes in clear text.
-// Known limits (the split of DESIGN.md step 4 is not built yet): one
-// treatment serves the whole transaction, so recipients that need less get
-// more (an envelope, or S/MIME); sign-only decisions are logged but mail is
-// not signed yet.
+// 451 4.7.0 or 550 5.7.1. It never passes in clear text. A failed
+// re-injection tempfails the whole transaction (451 4.3.0).
+// Known limit: sign decisions are logged but mail is not signed yet.
 // Thread-safety: reentrant; the Store is thread-safe.
 #ifndef SEALMILTER_LIB_GATEWAY_PROCESS_H_
 #define SEALMILTER_LIB_GATEWAY_PROCESS_H_
 
 #include "lib/gateway/edit_plan.h"
+#include "lib/gateway/reinject_journal.h"
 #include "lib/session.h"
 #include "lib/store/store.h"
 #include "lib/verdict.h"
@@ -35,6 +39,9 @@ namespace seal::gateway {
 struct Services {
   store::Store* store = nullptr;  // null: unavailable (see store_error)
   std::string store_error;        // why, for the log
+  // Groups already re-injected (see reinject_journal.h); null: none kept,
+  // a retry after a tempfail may then deliver a group twice.
+  const ReinjectJournal* journal = nullptr;
 };
 
 struct Outcome {

@@ -153,30 +153,54 @@ Result<int> Connect(const SmtpTarget& t, Clock::time_point deadline) {
   return last;
 }
 
-// The message with CRLF line ends, dot-stuffed, and the final ".".
-std::string DataBlock(std::string_view data) {
-  std::string out;
-  out.reserve(data.size() + data.size() / 40 + 8);
-  bool line_start = true;
-  for (size_t i = 0; i < data.size(); ++i) {
-    char c = data[i];
-    if (line_start && c == '.') out += '.';
-    line_start = false;
-    if (c == '\r') {
-      if (i + 1 < data.size() && data[i + 1] == '\n') ++i;
-      out += "\r\n";
-      line_start = true;
-    } else if (c == '\n') {
-      out += "\r\n";
-      line_start = true;
-    } else {
-      out += c;
+// Writes a message as the DATA phase needs it: CRLF line ends,
+// dot-stuffed, then the final ".". Fed in pieces; a line (and a CR LF pair)
+// may span pieces. Output goes out in slices of at most ~64 KiB.
+class DataWriter {
+ public:
+  explicit DataWriter(Connection& c) : c_(c) { out_.reserve(kSlice + 8); }
+
+  Status Add(std::string_view data) {
+    for (char c : data) {
+      if (pending_cr_) {
+        pending_cr_ = false;
+        if (c == '\n') continue;  // the LF of a CR LF already written
+      }
+      if (line_start_ && c == '.') out_ += '.';
+      line_start_ = false;
+      if (c == '\r') {
+        out_ += "\r\n";
+        line_start_ = true;
+        pending_cr_ = true;
+      } else if (c == '\n') {
+        out_ += "\r\n";
+        line_start_ = true;
+      } else {
+        out_ += c;
+      }
+      if (out_.size() >= kSlice) SEAL_RETURN_IF_ERROR(Flush());
     }
+    return Status::Ok();
   }
-  if (!line_start) out += "\r\n";
-  out += ".\r\n";
-  return out;
-}
+
+  Status Finish() {
+    if (!line_start_) out_ += "\r\n";
+    out_ += ".\r\n";
+    return Flush();
+  }
+
+ private:
+  static constexpr size_t kSlice = 64 * 1024;
+  Status Flush() {
+    Status s = c_.Write(out_);
+    out_.clear();
+    return s;
+  }
+  Connection& c_;
+  std::string out_;
+  bool line_start_ = true;
+  bool pending_cr_ = false;
+};
 
 }  // namespace
 
@@ -239,7 +263,12 @@ Status SendSmtp(const SmtpTarget& target, const SmtpMessage& message,
   }
   SEAL_RETURN_IF_ERROR(c.Write("DATA\r\n"));
   SEAL_RETURN_IF_ERROR(Expect(c, "DATA", 3));
-  SEAL_RETURN_IF_ERROR(c.Write(DataBlock(message.data)));
+  DataWriter data(c);
+  SEAL_RETURN_IF_ERROR(data.Add(message.data));
+  for (std::string_view more : message.more_data) {
+    SEAL_RETURN_IF_ERROR(data.Add(more));
+  }
+  SEAL_RETURN_IF_ERROR(data.Finish());
   SEAL_RETURN_IF_ERROR(Expect(c, "end of data", 2));
   // The message is accepted; a failed QUIT changes nothing.
   (void)c.Write("QUIT\r\n");

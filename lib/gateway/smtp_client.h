@@ -1,11 +1,12 @@
 // A minimal SMTP client for handing messages that sealmilter writes itself
 // (notices to senders) to the MTA's milter-free listener
 // (gateway.reinject). EHLO, MAIL FROM, RCPT TO, DATA with dot-stuffing and
-// CRLF line ends, QUIT; every reply checked; one deadline for the whole
-// exchange. No TLS or AUTH: the listener is meant to be on loopback.
-// Errors: kUnavailable for connection and 4xx problems (try again later),
-// kFailedPrecondition for a 5xx answer, kInvalidArgument for a bad address.
-// Thread-safety: reentrant (no shared state).
+// CRLF line ends (streamed in slices, no copy of the message), QUIT; every
+// reply checked; one deadline for the whole exchange. No TLS or AUTH: the
+// listener is meant to be on loopback. Errors: kUnavailable for connection and
+// 4xx problems (try again later), kFailedPrecondition for a 5xx answer,
+// kInvalidArgument for a bad address. Thread-safety: reentrant (no shared
+// state).
 #ifndef SEALMILTER_LIB_GATEWAY_SMTP_CLIENT_H_
 #define SEALMILTER_LIB_GATEWAY_SMTP_CLIENT_H_
 
@@ -29,7 +30,10 @@ Result<SmtpTarget> ParseSmtpTarget(std::string_view text);
 struct SmtpMessage {
   std::string mail_from;  // "" for the null sender
   std::vector<std::string> recipients;
-  std::string_view data;  // the whole message, any line ends
+  std::string_view data;  // the message, any line ends
+  // Sent right after `data` as more of the same message (e.g. a body that
+  // lives in a Spool after a header block built in memory).
+  std::vector<std::string_view> more_data;
 };
 
 Status SendSmtp(const SmtpTarget& target, const SmtpMessage& message,

@@ -226,6 +226,23 @@ TEST_CASE("SMTP client: a whole exchange with dot-stuffing") {
                  "Subject: x\r\n\r\n..leading dot\r\n..\r\nlast\r\n.\r\n"));
 }
 
+TEST_CASE("SMTP client: a message in pieces, line ends across pieces") {
+  FakeServer server({"220 fake", "250 hi", "250 ok", "250 ok", "354 go",
+                     "250 queued", "221 bye"});
+  SmtpTarget t{"127.0.0.1", server.port()};
+  // The CR of a CR LF ends one piece and its LF starts the next; a dot
+  // starts a piece right after a line end; the last piece has no line end.
+  std::string head = "Subject: x\r\n\r\nline one\r";
+  SmtpMessage m{"s@example.org",
+                {"a@example.org"},
+                head,
+                {"\n.dot\n", ".", "two\r", "\r\nend"}};
+  REQUIRE(SendSmtp(t, m).ok());
+  CHECK_THAT(server.Received(),
+             Catch::Contains("Subject: x\r\n\r\nline one\r\n..dot\r\n"
+                             "..two\r\n\r\nend\r\n.\r\n"));
+}
+
 TEST_CASE("SMTP client: refusals, bad addresses, nobody listening") {
   {
     FakeServer server({"220 fake", "250 hi", "250 ok", "550 no such user"});
