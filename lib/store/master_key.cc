@@ -197,7 +197,8 @@ Result<SecretBytes> MasterKey::Open(std::string_view blob,
   return plain;
 }
 
-Result<MasterKey> LoadMasterKeyFile(const std::string& path) {
+Result<MasterKey> LoadMasterKeyFile(const std::string& path,
+                                    std::optional<uid_t> extra_owner) {
   int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     int err = errno;
@@ -226,10 +227,15 @@ Result<MasterKey> LoadMasterKeyFile(const std::string& path) {
         "master key file " + path + " has mode " + OctalMode(st.st_mode) +
         "; it must not be readable or writable by group or others (chmod 600 " +
         path + ")");
-  } else if (st.st_uid != geteuid()) {
+  } else if (st.st_uid != geteuid() && st.st_uid != 0 &&
+             (!extra_owner || st.st_uid != *extra_owner)) {
+    std::string allowed = "the running user " + UserName(geteuid());
+    if (extra_owner && *extra_owner != geteuid()) {
+      allowed += ", " + UserName(*extra_owner);
+    }
     check = FailedPreconditionError(
         "master key file " + path + " is owned by " + UserName(st.st_uid) +
-        ", not by the running user " + UserName(geteuid()) + " (chown it)");
+        ", not by " + allowed + " or root (chown it)");
   }
   if (!check.ok()) {
     close(fd);

@@ -4,8 +4,10 @@
 // Key file: 64 hex digits and an optional newline (what CreateMasterKeyFile
 // writes), or exactly 32 raw bytes. LoadMasterKeyFile refuses a file that is
 // not a regular file, is a symlink, is readable or writable by group or
-// others (mode must be 0600 or stricter), or is not owned by the effective
-// user, naming the fix in the message (kFailedPrecondition).
+// others (mode must be 0600 or stricter), or is owned by anybody but the
+// effective user, root, or the caller's `extra_owner` (the daemon reads the
+// file as root before it drops privileges to milter.user, who may own it),
+// naming the fix in the message (kFailedPrecondition).
 //
 // Sealed blob: version (1 byte, 1) | key id (8) | nonce (12) | ciphertext |
 // GCM tag (16). The associated data is a fixed label, the caller's context
@@ -22,7 +24,10 @@
 #ifndef SEALMILTER_LIB_STORE_MASTER_KEY_H_
 #define SEALMILTER_LIB_STORE_MASTER_KEY_H_
 
+#include <sys/types.h>
+
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -60,7 +65,8 @@ class MasterKey {
 };
 
 // Reads and checks a key file (see above).
-Result<MasterKey> LoadMasterKeyFile(const std::string& path);
+Result<MasterKey> LoadMasterKeyFile(
+    const std::string& path, std::optional<uid_t> extra_owner = std::nullopt);
 
 // Creates a new key file with a random key: O_CREAT|O_EXCL (an existing file
 // is never overwritten: kFailedPrecondition), mode 0600, fsync'ed.

@@ -1,4 +1,4 @@
-// Names of certificate sources.
+// Names of certificate sources and quarantine states.
 #include "lib/store/records.h"
 
 #include <array>
@@ -14,6 +14,13 @@ constexpr std::array<std::pair<CertSource, std::string_view>, 5> kSources = {{
     {CertSource::kDomain, "domain"},
     {CertSource::kAuthority, "authority"},
 }};
+
+constexpr std::array<std::pair<QuarantineState, std::string_view>, 3>
+    kQuarantineStates = {{
+        {QuarantineState::kHeld, "held"},
+        {QuarantineState::kReleased, "released"},
+        {QuarantineState::kDeleted, "deleted"},
+    }};
 
 }  // namespace
 
@@ -32,6 +39,21 @@ Result<CertSource> ParseCertSource(std::string_view name) {
                               std::string(name) +
                               "' (imported, harvested, issued, domain, "
                               "authority)");
+}
+
+std::string_view QuarantineStateName(QuarantineState state) {
+  for (const auto& [s, name] : kQuarantineStates) {
+    if (s == state) return name;
+  }
+  return "unknown";
+}
+
+Result<QuarantineState> ParseQuarantineState(std::string_view name) {
+  for (const auto& [s, n] : kQuarantineStates) {
+    if (n == name) return s;
+  }
+  return InvalidArgumentError("unknown quarantine state '" + std::string(name) +
+                              "' (held, released, deleted)");
 }
 
 }  // namespace seal::store

@@ -1,5 +1,6 @@
 // The plain data the Store keeps: certificates with their parsed metadata,
-// encrypted private keys, CRLs, SMIMECapabilities and audit events.
+// encrypted private keys, CRLs, SMIMECapabilities, audit events and
+// quarantined messages.
 //
 // Conventions: times are Unix seconds (UTC); a certificate is identified by
 // the lower-case hex SHA-256 of its DER ("fingerprint"); e-mail addresses and
@@ -114,6 +115,41 @@ struct CertificateFilter {
   bool with_private_key = false;  // only certificates with a stored key
 };
 
+// Where a quarantined message is: kept for an administrator (held), sent
+// on after review (released), or gone (deleted: its bytes are erased, the
+// metadata stays for the audit trail).
+enum class QuarantineState { kHeld, kReleased, kDeleted };
+
+// "held", "released", "deleted".
+std::string_view QuarantineStateName(QuarantineState state);
+Result<QuarantineState> ParseQuarantineState(std::string_view name);
+
+// One message sealmilter holds instead of delivering (gateway.quarantine
+// "store"). The message is kept exactly as the milter spooled it.
+struct QuarantineRecord {
+  std::string id;          // 16 lower-case hex digits, random; set by the store
+  int64_t created_at = 0;  // set by the store
+  std::string queue_id;    // the MTA's queue id, "" if unknown
+  std::string sender;      // envelope sender without <>, "" = null sender
+  std::vector<std::string> recipients;  // envelope recipients, in order
+  // How it arrived, so a release sees the same direction (direction.h):
+  std::string auth_user;    // SMTP AUTH user ({auth_authen}), "" if none
+  std::string client_addr;  // the SMTP client's address, "" if unknown
+  std::string reason;       // why: "content policy (rule-a,rule-b)"
+  uint64_t size = 0;        // bytes of the message; set by the store
+  std::string sha256;       // lower-case hex of the message; set by the store
+  std::string message;      // the bytes; only when asked for (GetQuarantine)
+  QuarantineState state = QuarantineState::kHeld;
+  int64_t handled_at = 0;  // when it left kHeld; 0 while held
+  std::string handled_by;  // who released or deleted it, "" while held
+};
+
+// What ListQuarantine returns, newest first.
+struct QuarantineFilter {
+  std::optional<QuarantineState> state;  // nullopt: every state
+  size_t limit = 0;                      // 0: no limit
+};
+
 // Size limits the store enforces on input (hostile or mistaken blobs).
 struct StoreLimits {
   size_t max_certificate_bytes = 64 * 1024;
@@ -122,6 +158,8 @@ struct StoreLimits {
   size_t max_capabilities_bytes = 16 * 1024;
   size_t max_emails_per_certificate = 256;
   size_t max_event_text_bytes = 4096;
+  size_t max_quarantine_bytes = 50u << 20;  // one quarantined message
+  size_t max_quarantine_recipients = 1000;
 };
 
 }  // namespace seal::store

@@ -82,6 +82,30 @@ CREATE TABLE events (
 );
 )sql";
 
+// Version 3: the quarantine. `recipients` holds one address per line (the
+// store refuses control characters in addresses); `message` is the last
+// column so reading the metadata never walks the blob's overflow pages.
+constexpr const char* kV3 = R"sql(
+CREATE TABLE quarantine (
+  seq        INTEGER PRIMARY KEY,
+  id         TEXT    NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  queue_id   TEXT    NOT NULL,
+  sender     TEXT    NOT NULL,
+  recipients TEXT    NOT NULL,
+  auth_user  TEXT    NOT NULL,
+  client_addr TEXT   NOT NULL,
+  reason     TEXT    NOT NULL,
+  size       INTEGER NOT NULL,
+  sha256     TEXT    NOT NULL,
+  state      TEXT    NOT NULL CHECK (state IN ('held', 'released', 'deleted')),
+  handled_at INTEGER NOT NULL DEFAULT 0,
+  handled_by TEXT    NOT NULL DEFAULT '',
+  message    BLOB    NOT NULL
+);
+CREATE INDEX quarantine_state ON quarantine (state, created_at);
+)sql";
+
 Result<int64_t> QueryInt(sqlite3* db, const char* sql) {
   sqlite3_stmt* raw = nullptr;
   int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
@@ -104,6 +128,7 @@ const std::vector<Migration>& SqliteMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "certificates, addresses, domains, private keys, CRLs", kV1},
       {2, "SMIMECapabilities and audit events", kV2},
+      {3, "quarantined messages", kV3},
   };
   return kMigrations;
 }

@@ -701,4 +701,163 @@ Result<std::vector<EventRecord>> SqliteStore::DoRecentEvents(size_t limit) {
   return out;
 }
 
+// --- Quarantine ------------------------------------------------------------
+
+namespace {
+
+const char kQuarantineColumns[] =
+    "SELECT id, created_at, queue_id, sender, recipients, reason, size, "
+    "sha256, state, handled_at, handled_by, auth_user, client_addr";
+
+std::string JoinLines(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) {
+    if (!out.empty()) out += '\n';
+    out += s;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    out.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
+Result<QuarantineRecord> ReadQuarantine(const Stmt& stmt) {
+  QuarantineRecord rec;
+  rec.id = stmt.Text(0);
+  rec.created_at = stmt.Int(1);
+  rec.queue_id = stmt.Text(2);
+  rec.sender = stmt.Text(3);
+  rec.recipients = SplitLines(stmt.Text(4));
+  rec.reason = stmt.Text(5);
+  rec.size = static_cast<uint64_t>(stmt.Int(6));
+  rec.sha256 = stmt.Text(7);
+  Result<QuarantineState> state = ParseQuarantineState(stmt.Text(8));
+  if (!state.ok()) {
+    return ParseError("database holds an unknown quarantine state");
+  }
+  rec.state = *state;
+  rec.handled_at = stmt.Int(9);
+  rec.handled_by = stmt.Text(10);
+  rec.auth_user = stmt.Text(11);
+  rec.client_addr = stmt.Text(12);
+  return rec;
+}
+
+}  // namespace
+
+Status SqliteStore::DoPutQuarantine(const QuarantineRecord& rec,
+                                    std::string_view message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Prepare(
+      "INSERT INTO quarantine (id, created_at, queue_id, sender, recipients, "
+      "reason, size, sha256, state, message, auth_user, client_addr) VALUES "
+      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+  if (!stmt.ok()) return stmt.status();
+  std::string recipients = JoinLines(rec.recipients);
+  stmt->BindText(1, rec.id)
+      .Bind(2, rec.created_at)
+      .BindText(3, rec.queue_id)
+      .BindText(4, rec.sender)
+      .BindText(5, recipients)
+      .BindText(6, rec.reason)
+      .Bind(7, static_cast<int64_t>(rec.size))
+      .BindText(8, rec.sha256)
+      .BindText(9, QuarantineStateName(rec.state))
+      .BindBlob(10, message)
+      .BindText(11, rec.auth_user)
+      .BindText(12, rec.client_addr);
+  return stmt->Run();
+}
+
+Result<QuarantineRecord> SqliteStore::DoGetQuarantine(const std::string& id,
+                                                      bool with_message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Prepare(std::string(kQuarantineColumns) +
+                              (with_message ? ", message" : "") +
+                              " FROM quarantine WHERE id = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindText(1, id);
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return NotFoundError("no quarantined message " + id);
+  Result<QuarantineRecord> rec = ReadQuarantine(*stmt);
+  if (rec.ok() && with_message) rec->message = stmt->Blob(13);
+  return rec;
+}
+
+Result<std::vector<QuarantineRecord>> SqliteStore::DoListQuarantine(
+    const QuarantineFilter& filter) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = Prepare(
+      std::string(kQuarantineColumns) +
+      " FROM quarantine WHERE (?1 IS NULL OR state = ?1) ORDER BY created_at "
+      "DESC, seq DESC LIMIT ?2");
+  if (!stmt.ok()) return stmt.status();
+  if (filter.state.has_value()) {
+    stmt->BindText(1, QuarantineStateName(*filter.state));
+  } else {
+    stmt->BindNull(1);
+  }
+  constexpr size_t kMaxRows = 10000000;
+  size_t limit =
+      filter.limit == 0 ? kMaxRows : std::min(filter.limit, kMaxRows);
+  stmt->Bind(2, static_cast<int64_t>(limit));
+  std::vector<QuarantineRecord> out;
+  for (;;) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    Result<QuarantineRecord> rec = ReadQuarantine(*stmt);
+    if (!rec.ok()) return rec.status();
+    out.push_back(std::move(*rec));
+  }
+  return out;
+}
+
+Status SqliteStore::DoSetQuarantineState(const std::string& id,
+                                         std::vector<QuarantineState> from,
+                                         QuarantineState to, int64_t at,
+                                         const std::string& by) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Transaction> txn = Transaction::Begin(db_, Transaction::Kind::kWrite);
+  if (!txn.ok()) return txn.status();
+  {
+    Result<Stmt> current =
+        Prepare("SELECT state FROM quarantine WHERE id = ?1");
+    if (!current.ok()) return current.status();
+    current->BindText(1, id);
+    Result<bool> row = current->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return NotFoundError("no quarantined message " + id);
+    std::string state = current->Text(0);
+    bool allowed = std::any_of(
+        from.begin(), from.end(),
+        [&](QuarantineState s) { return QuarantineStateName(s) == state; });
+    if (!allowed) {
+      return FailedPreconditionError("quarantined message " + id +
+                                     " is already " + state);
+    }
+  }
+  Result<Stmt> update = Prepare(
+      "UPDATE quarantine SET state = ?2, handled_at = ?3, handled_by = ?4, "
+      "message = CASE WHEN ?5 THEN x'' ELSE message END WHERE id = ?1");
+  if (!update.ok()) return update.status();
+  update->BindText(1, id)
+      .BindText(2, QuarantineStateName(to))
+      .Bind(3, at)
+      .BindText(4, by)
+      .Bind(5, to == QuarantineState::kDeleted ? 1 : 0);
+  SEAL_RETURN_IF_ERROR(update->Run());
+  return txn->Commit();
+}
+
 }  // namespace seal::store

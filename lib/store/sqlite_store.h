@@ -14,7 +14,9 @@
 // across fork(); the file lives on a local file system (WAL needs shared
 // memory, so not NFS). secure_delete overwrites deleted rows in the main
 // file, but their old pages may linger in the -wal file until the next
-// checkpoint (and in backups); sealed keys are ciphertext either way.
+// checkpoint (and in backups); sealed keys are ciphertext either way, a
+// deleted quarantined message is not. A quarantined message is one blob,
+// written and read whole (max_quarantine_bytes bounds it).
 // Thread-safety: all methods may be called from any thread; `mu_` guards the
 // connection and the statement cache.
 #ifndef SEALMILTER_LIB_STORE_SQLITE_STORE_H_
@@ -77,6 +79,16 @@ class SqliteStore final : public Store {
       const std::string& address, const std::string& cert_sha256) override;
   Status DoRecordEvent(const EventRecord& event) override;
   Result<std::vector<EventRecord>> DoRecentEvents(size_t limit) override;
+  Status DoPutQuarantine(const QuarantineRecord& rec,
+                         std::string_view message) override;
+  Result<QuarantineRecord> DoGetQuarantine(const std::string& id,
+                                           bool with_message) override;
+  Result<std::vector<QuarantineRecord>> DoListQuarantine(
+      const QuarantineFilter& filter) override;
+  Status DoSetQuarantineState(const std::string& id,
+                              std::vector<QuarantineState> from,
+                              QuarantineState to, int64_t at,
+                              const std::string& by) override;
 
  private:
   SqliteStore(const StoreOptions& options, sqlite3* db);

@@ -3,6 +3,8 @@
 #include "lib/store/store.h"
 
 #include <openssl/bn.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "lib/store/hex.h"
 #include "lib/store/normalize.h"
@@ -36,7 +38,54 @@ Status CheckText(std::string_view what, std::string_view text, size_t max) {
   return Status::Ok();
 }
 
+constexpr size_t kQuarantineIdDigits = 16;
+constexpr size_t kMaxQueueIdBytes = 64;
+constexpr size_t kMaxActorBytes = 256;
+constexpr int kIdAttempts = 4;
+
+// Text without control characters (CR, LF, NUL, DEL, ...) and at most `max`
+// bytes: safe in a log line, an SMTP command or a table.
+Status CheckLine(std::string_view what, std::string_view text, size_t max) {
+  SEAL_RETURN_IF_ERROR(CheckText(what, text, max));
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return InvalidArgumentError(std::string(what) +
+                                  " contains a control character");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::string> NewQuarantineId() {
+  unsigned char bytes[kQuarantineIdDigits / 2];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    return OpenSslError("cannot draw a random quarantine id");
+  }
+  return HexLower(
+      std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
 }  // namespace
+
+Result<std::string> NormalizeQuarantineId(std::string_view id) {
+  std::string out;
+  out.reserve(id.size());
+  for (char c : id) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      out.clear();
+      break;
+    }
+    out.push_back(c);
+  }
+  if (out.size() != kQuarantineIdDigits) {
+    return InvalidArgumentError("a quarantine id is " +
+                                std::to_string(kQuarantineIdDigits) +
+                                " hex digits");
+  }
+  return out;
+}
 
 Result<std::string> NormalizeFingerprint(std::string_view sha256) {
   std::string hex = CleanHex(sha256);
@@ -307,6 +356,96 @@ Status Store::RecordEvent(std::string_view kind, std::string_view subject,
 Result<std::vector<EventRecord>> Store::RecentEvents(size_t limit) {
   if (limit == 0) return std::vector<EventRecord>();
   return DoRecentEvents(limit);
+}
+
+Result<QuarantineRecord> Store::PutQuarantine(std::string_view message,
+                                              const QuarantineRecord& info) {
+  if (message.empty()) {
+    return InvalidArgumentError("a quarantined message cannot be empty");
+  }
+  if (message.size() > limits_.max_quarantine_bytes) {
+    return ResourceExhaustedError(
+        "message is larger than the quarantine limit of " +
+        std::to_string(limits_.max_quarantine_bytes) + " bytes");
+  }
+  if (info.recipients.empty()) {
+    return InvalidArgumentError("a quarantined message needs a recipient");
+  }
+  if (info.recipients.size() > limits_.max_quarantine_recipients) {
+    return ResourceExhaustedError(
+        "more than " + std::to_string(limits_.max_quarantine_recipients) +
+        " recipients to quarantine");
+  }
+  for (const std::string& r : info.recipients) {
+    if (r.empty()) return InvalidArgumentError("empty recipient address");
+    SEAL_RETURN_IF_ERROR(CheckLine("recipient", r, kMaxAddressBytes));
+  }
+  SEAL_RETURN_IF_ERROR(CheckLine("sender", info.sender, kMaxAddressBytes));
+  SEAL_RETURN_IF_ERROR(CheckLine("queue id", info.queue_id, kMaxQueueIdBytes));
+  SEAL_RETURN_IF_ERROR(CheckLine("AUTH user", info.auth_user, kMaxActorBytes));
+  SEAL_RETURN_IF_ERROR(
+      CheckLine("client address", info.client_addr, kMaxActorBytes));
+  SEAL_RETURN_IF_ERROR(CheckLine("quarantine reason", info.reason,
+                                 limits_.max_event_text_bytes));
+
+  QuarantineRecord rec;
+  rec.created_at = clock_->Now();
+  rec.queue_id = info.queue_id;
+  rec.sender = info.sender;
+  rec.recipients = info.recipients;
+  rec.auth_user = info.auth_user;
+  rec.client_addr = info.client_addr;
+  rec.reason = info.reason;
+  rec.size = message.size();
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+         digest);
+  rec.sha256 = HexLower(
+      std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  rec.state = QuarantineState::kHeld;
+  // 64 random bits: a collision is improbable, but a new id costs nothing.
+  Status last;
+  for (int attempt = 0; attempt < kIdAttempts; ++attempt) {
+    Result<std::string> id = NewQuarantineId();
+    if (!id.ok()) return id.status();
+    rec.id = std::move(*id);
+    last = DoPutQuarantine(rec, message);
+    if (last.code() != StatusCode::kFailedPrecondition) break;
+  }
+  if (!last.ok()) return last;
+  return rec;
+}
+
+Result<QuarantineRecord> Store::GetQuarantine(std::string_view id,
+                                              bool with_message) {
+  Result<std::string> normal = NormalizeQuarantineId(id);
+  if (!normal.ok()) return normal.status();
+  return DoGetQuarantine(*normal, with_message);
+}
+
+Result<std::vector<QuarantineRecord>> Store::ListQuarantine(
+    const QuarantineFilter& filter) {
+  return DoListQuarantine(filter);
+}
+
+Status Store::MarkReleased(std::string_view id, std::string_view by) {
+  Result<std::string> normal = NormalizeQuarantineId(id);
+  if (!normal.ok()) return normal.status();
+  if (by.empty()) return InvalidArgumentError("who releases it is not named");
+  SEAL_RETURN_IF_ERROR(CheckLine("releasing user", by, kMaxActorBytes));
+  return DoSetQuarantineState(*normal, {QuarantineState::kHeld},
+                              QuarantineState::kReleased, clock_->Now(),
+                              std::string(by));
+}
+
+Status Store::DeleteQuarantine(std::string_view id, std::string_view by) {
+  Result<std::string> normal = NormalizeQuarantineId(id);
+  if (!normal.ok()) return normal.status();
+  if (by.empty()) return InvalidArgumentError("who deletes it is not named");
+  SEAL_RETURN_IF_ERROR(CheckLine("deleting user", by, kMaxActorBytes));
+  return DoSetQuarantineState(
+      *normal, {QuarantineState::kHeld, QuarantineState::kReleased},
+      QuarantineState::kDeleted, clock_->Now(), std::string(by));
 }
 
 }  // namespace seal::store

@@ -1,6 +1,7 @@
 // Store: the one interface to sealmilter's persistent state for S/MIME:
 // certificates with their parsed metadata, private keys sealed under the
-// master key, CRLs, SMIMECapabilities per address, and an audit trail.
+// master key, CRLs, SMIMECapabilities per address, an audit trail, and the
+// quarantine (messages held for an administrator).
 //
 // Callers see only this class; SQLite (sqlite_store.h) is the embedded
 // backend, and a PostgreSQL backend can follow by implementing the protected
@@ -23,6 +24,12 @@
 //   last). kNotFound when there is none.
 // - Multi-step writes (a certificate with its addresses, domains and key) are
 //   atomic.
+// - Quarantine: a record is written once with its message bytes and gets a
+//   random 16-hex-digit id; afterwards only its state changes, held →
+//   released or held/released → deleted (which erases the bytes and keeps
+//   the metadata). Ids are checked for form before any lookup: a malformed
+//   one is kInvalidArgument, an unknown one kNotFound; a change the state
+//   forbids (releasing twice, deleting twice) is kFailedPrecondition.
 // - Errors: kNotFound (no such record), kInvalidArgument (malformed
 //   argument), kParseError (not DER; or a corrupt database),
 //   kResourceExhausted (over a StoreLimits cap), kFailedPrecondition (state
@@ -130,6 +137,27 @@ class Store {
   // At most `limit` events, newest first.
   Result<std::vector<EventRecord>> RecentEvents(size_t limit);
 
+  // --- Quarantine ------------------------------------------------------
+
+  // Stores `message` with the envelope and reason of `info` (its id,
+  // created_at, size, sha256, message and state are ignored and set here).
+  // Returns the record as stored, without the message bytes.
+  // kResourceExhausted over max_quarantine_bytes or
+  // max_quarantine_recipients; kInvalidArgument for an empty message, no
+  // recipients, or an address or text with control characters.
+  Result<QuarantineRecord> PutQuarantine(std::string_view message,
+                                         const QuarantineRecord& info);
+  // With `with_message` the bytes are in `message` (empty once deleted).
+  Result<QuarantineRecord> GetQuarantine(std::string_view id,
+                                         bool with_message = false);
+  // Without message bytes; newest first.
+  Result<std::vector<QuarantineRecord>> ListQuarantine(
+      const QuarantineFilter& filter = {});
+  // held → released, noting when and `by` whom.
+  Status MarkReleased(std::string_view id, std::string_view by);
+  // held or released → deleted: the message bytes are erased.
+  Status DeleteQuarantine(std::string_view id, std::string_view by);
+
  protected:
   // `clock` may be null (SystemClock); it must outlive the store.
   Store(StoreLimits limits, const Clock* clock);
@@ -170,6 +198,28 @@ class Store {
   virtual Status DoRecordEvent(const EventRecord& event) = 0;
   virtual Result<std::vector<EventRecord>> DoRecentEvents(size_t limit) = 0;
 
+  // Quarantine hooks. `rec` is complete (id, created_at, size, sha256,
+  // state kHeld, handled_* empty; `message` empty: the bytes are
+  // `message`). A duplicate id is kFailedPrecondition (the caller draws a
+  // new one).
+  virtual Status DoPutQuarantine(const QuarantineRecord& rec,
+                                 std::string_view message) = 0;
+  // kNotFound for an unknown id. `message` filled only with `with_message`.
+  virtual Result<QuarantineRecord> DoGetQuarantine(const std::string& id,
+                                                   bool with_message) = 0;
+  // Newest created_at first, ties: the one put last first; at most
+  // filter.limit (0: all); `message` left empty.
+  virtual Result<std::vector<QuarantineRecord>> DoListQuarantine(
+      const QuarantineFilter& filter) = 0;
+  // Atomically: the state must be one of `from` (else kFailedPrecondition
+  // naming the current state; kNotFound for an unknown id); sets `to`,
+  // handled_at = `at`, handled_by = `by`; with `to` kDeleted also erases
+  // the message bytes.
+  virtual Status DoSetQuarantineState(const std::string& id,
+                                      std::vector<QuarantineState> from,
+                                      QuarantineState to, int64_t at,
+                                      const std::string& by) = 0;
+
  private:
   Result<CertificateRecord> ParseForPut(std::string_view der, CertSource source,
                                         std::string_view domain,
@@ -187,6 +237,8 @@ Result<std::string> NormalizeFingerprint(std::string_view sha256);
 Result<std::string> NormalizeKeyId(std::string_view ski);
 // Hex serial, optional '-', ':' separators allowed → SerialHex form.
 Result<std::string> NormalizeSerial(std::string_view serial);
+// 16 hex digits (any case) → lower-case.
+Result<std::string> NormalizeQuarantineId(std::string_view id);
 
 }  // namespace seal::store
 

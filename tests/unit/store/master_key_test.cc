@@ -98,6 +98,37 @@ TEST_CASE("key file owned by another user is refused") {
   CHECK(key.status().message().find("nobody") != std::string::npos);
 }
 
+TEST_CASE("key file owners: the running user, root, or the extra owner") {
+  if (::geteuid() != 0) {
+    WARN("not root: cannot chown a file to another user; check skipped");
+    return;
+  }
+  struct passwd* nobody = ::getpwnam("nobody");
+  REQUIRE(nobody != nullptr);
+  TempDir dir;
+  std::string path = dir.File("master.key");
+  WriteFile(path, kHexKey, 0600);
+  // Root-owned (the running user here): accepted, with or without extra.
+  CHECK(LoadMasterKeyFile(path).ok());
+  CHECK(LoadMasterKeyFile(path, nobody->pw_uid).ok());
+  // Owned by the daemon's final user, read by root before the drop.
+  REQUIRE(::chown(path.c_str(), nobody->pw_uid, nobody->pw_gid) == 0);
+  Result<MasterKey> key = LoadMasterKeyFile(path, nobody->pw_uid);
+  INFO(key.status().ToString());
+  CHECK(key.ok());
+  // Another extra owner does not make nobody's file acceptable, and the
+  // message names every owner that would be.
+  Result<MasterKey> other = LoadMasterKeyFile(path, nobody->pw_uid + 1);
+  REQUIRE_FALSE(other.ok());
+  CHECK(other.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(other.status().message().find("or root") != std::string::npos);
+  // The mode check still applies to an accepted owner.
+  REQUIRE(::chmod(path.c_str(), 0640) == 0);
+  Result<MasterKey> open_mode = LoadMasterKeyFile(path, nobody->pw_uid);
+  REQUIRE_FALSE(open_mode.ok());
+  CHECK(open_mode.status().message().find("chmod 600") != std::string::npos);
+}
+
 TEST_CASE("key file content and type checks") {
   TempDir dir;
   std::string path = dir.File("master.key");

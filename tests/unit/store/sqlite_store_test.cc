@@ -698,7 +698,7 @@ TEST_CASE("the database file and its WAL are created 0600") {
     CHECK((st.st_mode & 0777) == 0600);
   }
   CHECK(store->backend() == "sqlite");
-  CHECK(*store->SchemaVersion() == 2);
+  CHECK(*store->SchemaVersion() == 3);
 }
 
 }  // namespace
