@@ -1079,53 +1079,74 @@ class Postfix:
     # -- sending
     def send(self, message, mail_from, rcpts, timeout=60,
              helo="client.e2e.test", mail_options=None):
-        """Sends `message` (bytes, CRLF line ends, ending in CRLF) over SMTP
-        with smtplib, which dot-stuffs it and appends nothing. BODY=8BITMIME
-        is declared when the message has 8-bit bytes. Never raises for an
-        SMTP error: returns a SendResult."""
-        if isinstance(message, str):
-            message = message.encode("utf-8")
-        if not message.endswith(b"\r\n"):
-            raise ValueError("message must end with CRLF (smtplib would add "
-                             "one, and the comparison would be off)")
-        options = list(mail_options or [])
-        if any(b >= 0x80 for b in message) and not any(
-                o.upper().startswith("BODY=") for o in options):
-            options.append("BODY=8BITMIME")
+        """smtp_send() to this instance's smtpd."""
+        return smtp_send(self.smtpd_port, message, mail_from, rcpts,
+                         timeout=timeout, helo=helo,
+                         mail_options=mail_options)
+
+
+# Queue ids in the reply to the message text: Postfix "250 2.0.0 Ok: queued
+# as 4XkQ1zV9", Sendmail "250 2.0.0 6B2880JY011957 Message accepted for
+# delivery".
+QUEUE_ID_RES = (re.compile(r"queued as ([0-9A-Za-z]+)"),
+                re.compile(r"\b([0-9A-Za-z]{8,20}) Message accepted"))
+
+
+def smtp_send(port, message, mail_from, rcpts, timeout=60,
+              helo="client.e2e.test", mail_options=None):
+    """Sends `message` (bytes, CRLF line ends, ending in CRLF) to
+    127.0.0.1:port with smtplib, which dot-stuffs it and appends nothing.
+    BODY=8BITMIME is declared when the message has 8-bit bytes. Never raises
+    for an SMTP error: returns a SendResult (queue_id from the final reply
+    of Postfix or Sendmail)."""
+    if isinstance(message, str):
+        message = message.encode("utf-8")
+    if not message.endswith(b"\r\n"):
+        raise ValueError("message must end with CRLF (smtplib would add "
+                         "one, and the comparison would be off)")
+    options = list(mail_options or [])
+    if any(b >= 0x80 for b in message) and not any(
+            o.upper().startswith("BODY=") for o in options):
+        options.append("BODY=8BITMIME")
+    try:
+        client = smtplib.SMTP("127.0.0.1", port, local_hostname=helo,
+                              timeout=timeout)
+    except smtplib.SMTPConnectError as e:
+        return SendResult("connect", e.smtp_code, _text(e.smtp_error))
+    except OSError as e:
+        return SendResult("connect", 0, str(e))
+    try:
+        code, text = client.ehlo()
+        if code != 250:
+            return SendResult("ehlo", code, _text(text))
+        code, text = client.mail(mail_from, options)
+        if code != 250:
+            return SendResult("mail", code, _text(text))
+        for r in rcpts:
+            code, text = client.rcpt(r)
+            if code not in (250, 251):
+                return SendResult("rcpt", code, _text(text))
         try:
-            client = smtplib.SMTP("127.0.0.1", self.smtpd_port,
-                                  local_hostname=helo, timeout=timeout)
-        except smtplib.SMTPConnectError as e:
-            return SendResult("connect", e.smtp_code, _text(e.smtp_error))
-        except OSError as e:
-            return SendResult("connect", 0, str(e))
+            code, text = client.data(message)
+        except smtplib.SMTPDataError as e:
+            return SendResult("data", e.smtp_code, _text(e.smtp_error))
+        text = _text(text)
+        queue_id = None
+        for r in QUEUE_ID_RES:
+            m = r.search(text)
+            if m:
+                queue_id = m.group(1)
+                break
+        return SendResult("eom", code, text, queue_id)
+    except smtplib.SMTPServerDisconnected as e:
+        return SendResult("disconnected", 0, str(e))
+    except OSError as e:
+        return SendResult("io", 0, str(e))
+    finally:
         try:
-            code, text = client.ehlo()
-            if code != 250:
-                return SendResult("ehlo", code, _text(text))
-            code, text = client.mail(mail_from, options)
-            if code != 250:
-                return SendResult("mail", code, _text(text))
-            for r in rcpts:
-                code, text = client.rcpt(r)
-                if code not in (250, 251):
-                    return SendResult("rcpt", code, _text(text))
-            try:
-                code, text = client.data(message)
-            except smtplib.SMTPDataError as e:
-                return SendResult("data", e.smtp_code, _text(e.smtp_error))
-            text = _text(text)
-            m = re.search(r"queued as ([0-9A-Za-z]+)", text)
-            return SendResult("eom", code, text, m.group(1) if m else None)
-        except smtplib.SMTPServerDisconnected as e:
-            return SendResult("disconnected", 0, str(e))
-        except OSError as e:
-            return SendResult("io", 0, str(e))
-        finally:
-            try:
-                client.quit()
-            except (smtplib.SMTPException, OSError):
-                client.close()
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
 
 
 def _text(value):
