@@ -37,6 +37,8 @@ std::vector<Command> RulesCommands();
 std::vector<Command> CertCommands();
 // "envelope open|make" (ctl/envelope_commands.cc).
 std::vector<Command> EnvelopeCommands();
+// "quarantine list|show|release|delete" (ctl/quarantine_commands.cc).
+std::vector<Command> QuarantineCommands();
 
 // Dispatches argv (without argv[0]); prints usage on errors.
 int RunSealctl(const std::vector<std::string>& args, CommandIo& io);

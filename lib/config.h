@@ -47,14 +47,20 @@ struct Config {
     std::vector<std::string> internal_domains;   // our mail domains
     std::vector<std::string> internal_networks;  // CIDR blocks of our clients
     std::string on_failure;         // tempfail|reject when encryption fails
+    std::string quarantine;         // store|mta: where held mail goes
     std::string reinject;           // HOST:PORT of the milter-free listener
     std::string notice_from;        // From of notices ("" = postmaster@...)
     uint64_t max_encrypt_size = 0;  // larger must-encrypt mail: on_failure
     std::string reinject_journal;   // directory of re-injected groups
+    std::vector<std::string> tls_required;   // domains: TLS, no envelope
+    std::vector<std::string> tls_preferred;  // same, unverified TLS
   } gateway;
   struct Store {
-    std::string path;  // SQLite database
+    std::string path;      // SQLite database
+    std::string backend;   // sqlite|postgresql
+    std::string conninfo;  // PostgreSQL connection (no password)
     int64_t busy_timeout_seconds = 0;
+    std::string key_file;  // master key sealing private keys at rest
   } store;
   struct Envelope {
     std::string templates;        // override directory ("" = built-in)
@@ -62,6 +68,25 @@ struct Config {
     int64_t expires_seconds = 0;  // 0 = never
     bool subject_in_notification = false;
   } envelope;
+
+  struct Inbound {              // mail from outside (lib/gateway/inbound.h)
+    bool decrypt = true;        // decrypt S/MIME with our users' keys
+    bool verify = true;         // check S/MIME signatures
+    bool harvest = true;        // keep valid signers' certificates
+    std::string tag_encrypted;  // Subject prefixes; "" = none
+    std::string tag_signed_ok;
+    std::string tag_signed_invalid;
+    std::string undecryptable;               // pass|reject|quarantine
+    std::vector<std::string> trust_anchors;  // PEM files or directories
+    bool system_trust = true;                // also the system CA bundle
+    std::string result_header;               // field naming what was found
+  } inbound;
+  struct Ca {  // the built-in CA as the daemon uses it (lib/ca)
+    bool issue_on_demand = true;  // issue a signing certificate on need
+    int64_t renew_days = 0;       // renew this long before it ends
+    int64_t validity_days = 0;    // of an issued user certificate
+    std::string user_key_type;    // rsa2048|rsa3072|rsa4096|ec-p256|ec-p384
+  } ca;
 
   // Where this config came from: a path, or "(embedded defaults)".
   std::string source;

@@ -56,6 +56,8 @@ using R = Config::Rules;
 using G = Config::Gateway;
 using St = Config::Store;
 using E = Config::Envelope;
+using I = Config::Inbound;
+using C = Config::Ca;
 
 // Documentation order. Keep one line per doc string: the man page carries the
 // long explanation.
@@ -145,6 +147,11 @@ const std::array kSchema = {
            "What to answer when mail that must be encrypted cannot be.",
            "tempfail|reject", 0, 0, &SetField<&Config::gateway, &G::on_failure>,
            &GetField<&Config::gateway, &G::on_failure>},
+    KeyDef{"gateway.quarantine", ValueType::kEnum, "store", true,
+           "Where held mail goes: sealmilter's store, or the MTA's hold "
+           "queue.",
+           "store|mta", 0, 0, &SetField<&Config::gateway, &G::quarantine>,
+           &GetField<&Config::gateway, &G::quarantine>},
     KeyDef{"gateway.reinject", ValueType::kString, "", true,
            "HOST:PORT of the MTA listener without the milter, for notices.", "",
            0, 0, &SetField<&Config::gateway, &G::reinject>,
@@ -158,6 +165,15 @@ const std::array kSchema = {
            "Largest message encrypted; larger must-encrypt mail fails.", "",
            1024, 16 * kGiB, &SetField<&Config::gateway, &G::max_encrypt_size>,
            &GetField<&Config::gateway, &G::max_encrypt_size>},
+    KeyDef{"gateway.tls_required", ValueType::kList, "", true,
+           "Recipient domains that get mail which must be encrypted over "
+           "verified TLS instead of a secure envelope.",
+           "", 0, 0, &SetField<&Config::gateway, &G::tls_required>,
+           &GetField<&Config::gateway, &G::tls_required>},
+    KeyDef{"gateway.tls_preferred", ValueType::kList, "", true,
+           "Like tls_required, with TLS whose certificate is not verified.", "",
+           0, 0, &SetField<&Config::gateway, &G::tls_preferred>,
+           &GetField<&Config::gateway, &G::tls_preferred>},
     KeyDef{"gateway.reinject_journal", ValueType::kString,
            "/var/lib/sealmilter/reinjected", false,
            "Directory remembering re-injected recipient groups, so a retry "
@@ -168,10 +184,25 @@ const std::array kSchema = {
            false, "SQLite database of certificates and keys.", "", 0, 0,
            &SetField<&Config::store, &St::path>,
            &GetField<&Config::store, &St::path>},
+    KeyDef{"store.backend", ValueType::kEnum, "sqlite", false,
+           "Store backend: sqlite (store.path) or postgresql "
+           "(store.conninfo).",
+           "sqlite|postgresql", 0, 0, &SetField<&Config::store, &St::backend>,
+           &GetField<&Config::store, &St::backend>},
+    KeyDef{"store.conninfo", ValueType::kString, "", false,
+           "libpq connection string or postgresql:// URI for the postgresql "
+           "backend; no password (use a passfile).",
+           "", 0, 0, &SetField<&Config::store, &St::conninfo>,
+           &GetField<&Config::store, &St::conninfo>},
     KeyDef{"store.busy_timeout", ValueType::kDuration, "5s", false,
            "How long a store access waits for a lock.", "", 1, 3600,
            &SetField<&Config::store, &St::busy_timeout_seconds>,
            &GetField<&Config::store, &St::busy_timeout_seconds>},
+    KeyDef{"store.key_file", ValueType::kString,
+           "/var/lib/sealmilter/master.key", false,
+           "Master key file (mode 0600) sealing the private keys in the store.",
+           "", 0, 0, &SetField<&Config::store, &St::key_file>,
+           &GetField<&Config::store, &St::key_file>},
     KeyDef{"envelope.templates", ValueType::kString, "", true,
            "Directory of files overriding the built-in envelope templates.", "",
            0, 0, &SetField<&Config::envelope, &E::templates>,
@@ -189,6 +220,65 @@ const std::array kSchema = {
            "clear).",
            "", 0, 0, &SetField<&Config::envelope, &E::subject_in_notification>,
            &GetField<&Config::envelope, &E::subject_in_notification>},
+    KeyDef{"inbound.decrypt", ValueType::kBool, "true", true,
+           "Decrypt inbound S/MIME mail with the recipients' stored keys.", "",
+           0, 0, &SetField<&Config::inbound, &I::decrypt>,
+           &GetField<&Config::inbound, &I::decrypt>},
+    KeyDef{"inbound.verify", ValueType::kBool, "true", true,
+           "Verify S/MIME signatures of inbound mail.", "", 0, 0,
+           &SetField<&Config::inbound, &I::verify>,
+           &GetField<&Config::inbound, &I::verify>},
+    KeyDef{"inbound.harvest", ValueType::kBool, "true", true,
+           "Store the certificate and capabilities of valid inbound signers.",
+           "", 0, 0, &SetField<&Config::inbound, &I::harvest>,
+           &GetField<&Config::inbound, &I::harvest>},
+    KeyDef{"inbound.tag_encrypted", ValueType::kString, "[secure]", true,
+           "Subject prefix of decrypted mail; empty: none.", "", 0, 0,
+           &SetField<&Config::inbound, &I::tag_encrypted>,
+           &GetField<&Config::inbound, &I::tag_encrypted>},
+    KeyDef{"inbound.tag_signed_ok", ValueType::kString, "[signed OK]", true,
+           "Subject prefix of mail with a valid signature; empty: none.", "", 0,
+           0, &SetField<&Config::inbound, &I::tag_signed_ok>,
+           &GetField<&Config::inbound, &I::tag_signed_ok>},
+    KeyDef{"inbound.tag_signed_invalid", ValueType::kString, "[signed INVALID]",
+           true, "Subject prefix of mail whose signature fails; empty: none.",
+           "", 0, 0, &SetField<&Config::inbound, &I::tag_signed_invalid>,
+           &GetField<&Config::inbound, &I::tag_signed_invalid>},
+    KeyDef{"inbound.undecryptable", ValueType::kEnum, "pass", true,
+           "S/MIME mail that cannot be decrypted: pass, reject or quarantine.",
+           "pass|reject|quarantine", 0, 0,
+           &SetField<&Config::inbound, &I::undecryptable>,
+           &GetField<&Config::inbound, &I::undecryptable>},
+    KeyDef{"inbound.trust_anchors", ValueType::kList, "", false,
+           "PEM files or directories of CA certificates trusted for "
+           "signatures.",
+           "", 0, 0, &SetField<&Config::inbound, &I::trust_anchors>,
+           &GetField<&Config::inbound, &I::trust_anchors>},
+    KeyDef{"inbound.system_trust", ValueType::kBool, "true", false,
+           "Also trust the system CA bundle for signatures.", "", 0, 0,
+           &SetField<&Config::inbound, &I::system_trust>,
+           &GetField<&Config::inbound, &I::system_trust>},
+    KeyDef{"inbound.result_header", ValueType::kString, "X-Seal-Result", true,
+           "Header field saying what was decrypted and verified.", "", 0, 0,
+           &SetField<&Config::inbound, &I::result_header>,
+           &GetField<&Config::inbound, &I::result_header>},
+    KeyDef{"ca.issue_on_demand", ValueType::kBool, "true", true,
+           "Issue an internal sender a signing certificate on first need.", "",
+           0, 0, &SetField<&Config::ca, &C::issue_on_demand>,
+           &GetField<&Config::ca, &C::issue_on_demand>},
+    KeyDef{"ca.renew_days", ValueType::kInteger, "7", false,
+           "Days before its end an issued certificate is renewed.", "", 0, 3649,
+           &SetField<&Config::ca, &C::renew_days>,
+           &GetField<&Config::ca, &C::renew_days>},
+    KeyDef{"ca.validity_days", ValueType::kInteger, "365", false,
+           "Validity of a user certificate the daemon issues, in days.", "", 1,
+           3650, &SetField<&Config::ca, &C::validity_days>,
+           &GetField<&Config::ca, &C::validity_days>},
+    KeyDef{"ca.user_key_type", ValueType::kEnum, "rsa2048", false,
+           "Key type of user certificates the daemon issues.",
+           "rsa2048|rsa3072|rsa4096|ec-p256|ec-p384", 0, 0,
+           &SetField<&Config::ca, &C::user_key_type>,
+           &GetField<&Config::ca, &C::user_key_type>},
 };
 
 bool ParseDecimal(std::string_view digits, int64_t& out) {
@@ -430,6 +520,11 @@ Result<Value> ParseValueText(const KeyDef& def, std::string_view text) {
       if (text.find('\0') != std::string_view::npos) {
         return InvalidArgumentError(std::string(def.key) +
                                     ": value contains a NUL byte");
+      }
+      // Strings end up in paths, addresses and header fields: one line.
+      if (text.find_first_of("\r\n") != std::string_view::npos) {
+        return InvalidArgumentError(std::string(def.key) +
+                                    ": value must be a single line");
       }
       return Value(std::string(text));
     case ValueType::kBool:

@@ -36,6 +36,8 @@ const char* VerdictKindName(Verdict::Kind kind) {
       return "tempfail";
     case Verdict::Kind::kReject:
       return "reject";
+    case Verdict::Kind::kDiscard:
+      return "discard";
   }
   return "unknown";
 }

@@ -16,6 +16,7 @@ struct Verdict {
     kAccept,    // accept the message without further filtering
     kTempfail,  // 4xx: the sending MTA keeps the message and retries
     kReject,    // 5xx: permanent refusal
+    kDiscard,   // accept, then drop the MTA's copy (sealmilter keeps it)
   };
   Kind kind = Kind::kContinue;
   std::string smtp_code;      // "451", "552"; empty for continue/accept
@@ -24,6 +25,7 @@ struct Verdict {
 
   static Verdict Continue() { return {}; }
   static Verdict Accept() { return {Kind::kAccept, "", "", ""}; }
+  static Verdict Discard() { return {Kind::kDiscard, "", "", ""}; }
   static Verdict Tempfail(std::string text, std::string code = "451",
                           std::string enhanced = "4.3.0") {
     return {Kind::kTempfail, std::move(code), std::move(enhanced),

@@ -77,6 +77,8 @@ sfsistat MapVerdict(SMFICTX* ctx, const Verdict& verdict, const Logger& log) {
       return SMFIS_CONTINUE;
     case Verdict::Kind::kAccept:
       return SMFIS_ACCEPT;
+    case Verdict::Kind::kDiscard:
+      return SMFIS_DISCARD;
     case Verdict::Kind::kTempfail:
       status = SMFIS_TEMPFAIL;
       break;

@@ -21,7 +21,8 @@ std::string Lower(std::string_view s) {
 Method MethodFor(const RecipientFacts& f) {
   switch (f.action) {
     case rules::FinalAction::kEncrypt:
-      return f.has_certificate ? Method::kSmime : Method::kEnvelope;
+      if (f.has_certificate) return Method::kSmime;
+      return f.tls != TlsLevel::kNone ? Method::kTls : Method::kEnvelope;
     case rules::FinalAction::kEncryptIfPossible:
       return f.has_certificate ? Method::kSmime : Method::kClear;
     default:
@@ -37,8 +38,22 @@ std::string_view MethodName(Method m) {
       return "clear";
     case Method::kSmime:
       return "smime";
+    case Method::kTls:
+      return "tls";
     case Method::kEnvelope:
       return "envelope";
+  }
+  return "?";
+}
+
+std::string_view TlsLevelName(TlsLevel t) {
+  switch (t) {
+    case TlsLevel::kNone:
+      return "none";
+    case TlsLevel::kRequired:
+      return "required";
+    case TlsLevel::kPreferred:
+      return "preferred";
   }
   return "?";
 }
@@ -50,15 +65,20 @@ std::vector<Group> GroupRecipients(const std::vector<RecipientFacts>& facts) {
     Method method = MethodFor(f);
     // A clear message may be signed; the envelope has no signature layer.
     bool sign = f.sign && method != Method::kEnvelope;
-    bool bcc = method != Method::kClear && !f.visible;
+    // Over TLS the message is the clear one: nobody is named to others.
+    bool bcc =
+        (method == Method::kSmime || method == Method::kEnvelope) && !f.visible;
+    TlsLevel tls = method == Method::kTls ? f.tls : TlsLevel::kNone;
     Group* into = nullptr;
     if (!bcc) {
       for (Group& g : groups) {
-        if (!g.bcc && g.method == method && g.sign == sign) into = &g;
+        if (!g.bcc && g.method == method && g.sign == sign && g.tls == tls) {
+          into = &g;
+        }
       }
     }
     if (into == nullptr) {
-      groups.push_back(Group{method, sign, bcc, {}, {}});
+      groups.push_back(Group{method, sign, bcc, tls, {}, {}});
       into = &groups.back();
     }
     into->members.push_back(i);

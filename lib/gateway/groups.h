@@ -3,6 +3,8 @@
 // which are visible in the To/Cc fields, become groups of recipients that
 // get the same message:
 //   encrypt, certificate known            -> S/MIME (one RecipientInfo each)
+//   encrypt, no certificate, TLS domain   -> clear over TLS (the MTA
+//                                            routes it, see process.h)
 //   encrypt, no certificate               -> secure envelope
 //   encrypt-if-possible, certificate      -> S/MIME
 //   encrypt-if-possible, none; sign; none -> clear (signed when asked)
@@ -26,9 +28,16 @@
 
 namespace seal::gateway {
 
-enum class Method { kClear, kSmime, kEnvelope };
+enum class Method { kClear, kSmime, kTls, kEnvelope };
 
-std::string_view MethodName(Method m);  // "clear", "smime", "envelope"
+// "clear", "smime", "tls", "envelope".
+std::string_view MethodName(Method m);
+
+// TLS instead of encryption for the recipient's domain
+// (gateway.tls_required / gateway.tls_preferred).
+enum class TlsLevel { kNone, kRequired, kPreferred };
+
+std::string_view TlsLevelName(TlsLevel t);  // "none", "required", ...
 
 struct RecipientFacts {
   std::string address;
@@ -36,17 +45,19 @@ struct RecipientFacts {
   bool sign = false;
   bool has_certificate = false;
   bool visible = true;  // named in To/Cc (false: a Bcc recipient)
+  TlsLevel tls = TlsLevel::kNone;
 };
 
 struct Group {
   Method method = Method::kClear;
   bool sign = false;
   bool bcc = false;                     // a single hidden recipient
+  TlsLevel tls = TlsLevel::kNone;       // kTls groups: which level
   std::vector<size_t> members;          // indexes into the facts, in order
   std::vector<std::string> recipients;  // their addresses, same order
 };
 
-// Groups in a fixed order: clear, S/MIME, envelope; within a method, the
+// Groups in a fixed order: clear, S/MIME, TLS, envelope; within a method, the
 // unsigned before the signed, then the shared group before Bcc copies in
 // recipient order. Every recipient is in exactly one group. Only
 // kEncrypt, kEncryptIfPossible, kSign and kNone may appear in `facts`

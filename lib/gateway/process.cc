@@ -9,20 +9,27 @@
 #include <sstream>
 
 #include "lib/crypto/already_encrypted.h"
+#include "lib/crypto/mime_frame.h"
 #include "lib/envelope/options.h"
 #include "lib/gateway/direction.h"
 #include "lib/gateway/groups.h"
 #include "lib/gateway/header_block.h"
+#include "lib/gateway/inbound.h"
 #include "lib/gateway/policy.h"
 #include "lib/gateway/render.h"
 #include "lib/gateway/rewrite.h"
+#include "lib/gateway/signing.h"
 #include "lib/mime/text_extractor.h"
+#include "lib/rules/conditions.h"
 #include "lib/rules/evaluate.h"
 
 namespace seal::gateway {
 namespace {
 
 using rules::FinalAction;
+
+// The field that tells the MTA to send a group over TLS only.
+constexpr std::string_view kTlsField = "X-Seal-TLS";
 
 // The rewritten body's spool: the message spool's directory and memory
 // limit, and room for the growth of base64 and the envelope page.
@@ -105,6 +112,21 @@ class Processor {
     rules::EnvelopeContext ctx =
         MakeEnvelopeContext(config_, policy_, env, connection_);
     direction_ = std::string(rules::DirectionName(ctx.direction));
+    // --- inbound S/MIME (lib/gateway/inbound.h) ---
+    if (ctx.direction == rules::Direction::kInbound) {
+      InboundOutcome in =
+          ProcessInbound(parts, env, config_, services_,
+                         BodySpoolOptions(t_.spool().options()));
+      for (const std::string& w : in.warnings) t_.log().Warning() << w;
+      detail_ = in.detail;
+      plan = std::move(in.plan);
+      if (in.final) {
+        verb_ = in.verdict.kind == Verdict::Kind::kAccept ? "quarantined"
+                                                          : "rejected";
+        return in.verdict;
+      }
+    }
+    // --- end inbound S/MIME ---
     Result<rules::Evaluation> eval =
         rules::Evaluate(*policy_.rules, *text, ctx);
     if (!eval.ok()) {
@@ -138,7 +160,14 @@ class Processor {
       }
     }
     // The sender's option headers never leave, whatever happens next.
-    DeleteFields(parts, envelope::IsOptionHeader, plan);
+    // So does a routing field nobody but us may set.
+    DeleteFields(
+        parts,
+        [](std::string_view name) {
+          return envelope::IsOptionHeader(name) ||
+                 crypto::EqualsIgnoreCase(name, kTlsField);
+        },
+        plan);
 
     if (reject) {
       verb_ = "rejected";
@@ -146,14 +175,28 @@ class Processor {
           "550", "5.7.1",
           "Message refused by content policy (" + Join(rules_) + ")");
     }
-    if (quarantine) {
-      verb_ = "quarantined";
-      plan.quarantine = "sealmilter: content policy (" + Join(rules_) + ")";
-      return Verdict::Accept();
+    // --- quarantine (lib/gateway/quarantine.h) ---
+    if (quarantine && services_.quarantine_released) {
+      notes_.insert("quarantine released by an administrator");
+    } else if (quarantine) {
+      Result<QuarantineMode> mode =
+          ParseQuarantineMode(config_.gateway.quarantine);
+      QuarantineTreatment q =
+          TreatQuarantine(mode.ok() ? *mode : QuarantineMode::kStore,
+                          services_.store, services_.store_error, raw, env,
+                          QueueIdOfLogContext(t_.log().context()),
+                          "content policy (" + Join(rules_) + ")", plan,
+                          connection_.client_addr);
+      if (!q.error.ok()) t_.log().Warning() << q.error.message();
+      verb_ =
+          q.verdict.kind == Verdict::Kind::kReject ? "rejected" : "quarantined";
+      detail_ = q.detail;
+      if (q.verdict.kind == Verdict::Kind::kDiscard) plan = EditPlan();
+      return q.verdict;
     }
-    if (must.empty() && may.empty()) {
+    // --- end quarantine ---
+    if (must.empty() && may.empty() && !sign) {
       verb_ = "passed unchanged";
-      if (sign) detail_ = "note=signing-not-available";
       return Verdict::Accept();
     }
 
@@ -201,6 +244,7 @@ class Processor {
       f.action = d.action;
       f.sign = d.sign;
       f.visible = IsVisible(visible, d.recipient);
+      f.tls = TlsFor(d.recipient);
       std::optional<crypto::Certificate> cert;
       bool wants = d.action == FinalAction::kEncrypt ||
                    d.action == FinalAction::kEncryptIfPossible;
@@ -230,7 +274,7 @@ class Processor {
           facts.begin(), facts.end(),
           [](const RecipientFacts& f) { return f.has_certificate; });
       if (all_certs) {
-        Group all{Method::kSmime, false, false, {}, {}};
+        Group all{Method::kSmime, false, false, TlsLevel::kNone, {}, {}};
         for (size_t i = 0; i < facts.size(); ++i) {
           all.sign = all.sign || facts[i].sign;
           all.members.push_back(i);
@@ -287,9 +331,17 @@ class Processor {
     }
     Append(std::move(mine.plan), plan);
 
-    bool encrypted = false;
-    for (const Group& g : groups) encrypted |= g.method != Method::kClear;
-    verb_ = encrypted ? "encrypted" : "passed unchanged";
+    bool encrypted = false, tls = false;
+    for (const Group& g : groups) {
+      encrypted |= g.method == Method::kSmime || g.method == Method::kEnvelope;
+      tls |= g.method == Method::kTls;
+    }
+    bool any_signed = false;
+    for (const GroupPlan& b : built) any_signed |= b.signed_;
+    verb_ = encrypted    ? "encrypted"
+            : tls        ? "sent to TLS"
+            : any_signed ? "signed"
+                         : "passed unchanged";
     if (groups.size() == 1) {
       detail_ = mine.detail;
     } else {
@@ -300,21 +352,33 @@ class Processor {
       detail_ = "inplace=" + GroupLabel(groups[in_place]) +
                 " reinjected=" + reinjected;
     }
-    for (const Group& g : groups) {
-      if (g.sign) notes_.insert("signing not available yet; sent unsigned");
-    }
     return Verdict::Accept();
   }
 
   struct GroupPlan {
-    EditPlan plan;       // the group's rewrite (option fields excluded)
-    std::string notice;  // passphrase notice for the sender, or ""
-    std::string detail;  // key=value for the log
+    EditPlan plan;         // the group's rewrite (option fields excluded)
+    std::string notice;    // passphrase notice for the sender, or ""
+    bool signed_ = false;  // the rewrite carries our signature
+    std::string detail;    // key=value for the log
   };
 
-  // "smime:2", "clear+sign:1", "envelope+bcc:1".
+  // TLS instead of encryption for this recipient's domain.
+  TlsLevel TlsFor(const std::string& recipient) const {
+    const Config::Gateway& g = config_.gateway;
+    std::string domain = rules::DomainOf(recipient);
+    if (rules::DomainListMatches(g.tls_required, domain)) {
+      return TlsLevel::kRequired;
+    }
+    if (rules::DomainListMatches(g.tls_preferred, domain)) {
+      return TlsLevel::kPreferred;
+    }
+    return TlsLevel::kNone;
+  }
+
+  // "smime:2", "clear+sign:1", "envelope+bcc:1", "tls-required:1".
   static std::string GroupLabel(const Group& g) {
     std::string s(MethodName(g.method));
+    if (g.method == Method::kTls) s += "-" + std::string(TlsLevelName(g.tls));
     if (g.sign) s += "+sign";
     if (g.bcc) s += "+bcc";
     return s + ":" + std::to_string(g.recipients.size());
@@ -326,14 +390,45 @@ class Processor {
       const std::vector<std::optional<crypto::Certificate>>& certs,
       const SpoolOptions& spool) {
     GroupPlan out;
+    // The sender's signing key, issued by the built-in CA on first need
+    // (signing.h). Without one the group goes unsigned, and the log says so.
+    std::optional<ChosenSigner> signer;
+    if (g.sign && g.method != Method::kEnvelope) {
+      Result<ChosenSigner> s =
+          SignerFor(t_.envelope().sender, services_, config_);
+      if (s.ok()) {
+        signer = std::move(s).value();
+        if (!signer->note.empty()) notes_.insert(signer->note);
+      } else {
+        t_.log().Warning() << "signing: " << s.status().message()
+                           << "; sent unsigned";
+        out.detail = "note=unsigned";
+      }
+    }
     switch (g.method) {
       case Method::kClear:
-        out.detail = g.sign ? "note=signing-not-available" : "";
+        if (signer) {
+          Result<EditPlan> signed_plan =
+              RewriteSign(parts, signer->signer, spool);
+          if (!signed_plan.ok()) {
+            t_.log().Warning() << "signing: " << signed_plan.status().message()
+                               << "; sent unsigned";
+            out.detail = "note=unsigned";
+            return out;
+          }
+          out.plan = std::move(signed_plan).value();
+          out.signed_ = true;
+          out.detail =
+              "method=signed signer=" + signer->cert_sha256.substr(0, 16);
+        }
         return out;
       case Method::kSmime: {
         std::vector<crypto::Certificate> group_certs;
         for (size_t m : g.members) group_certs.push_back(*certs[m]);
-        Result<EditPlan> smime = RewriteSmime(parts, group_certs, spool);
+        Result<EditPlan> smime =
+            signer
+                ? RewriteSignEncrypt(parts, signer->signer, group_certs, spool)
+                : RewriteSmime(parts, group_certs, spool);
         if (!smime.ok()) {
           bool must =
               std::any_of(g.members.begin(), g.members.end(), [&](size_t m) {
@@ -348,9 +443,20 @@ class Processor {
           return out;
         }
         out.plan = std::move(smime).value();
-        out.detail = "method=smime certs=" + std::to_string(group_certs.size());
+        out.signed_ = signer.has_value();
+        out.detail =
+            "method=smime certs=" + std::to_string(group_certs.size()) +
+            (signer ? " signed=yes" : "");
         return out;
       }
+      case Method::kTls:
+        // The content goes as it is; the MTA routes the group to a
+        // transport that refuses to send it without TLS.
+        out.plan.headers.push_back(
+            HeaderEdit{HeaderEdit::Kind::kAdd, std::string(kTlsField), 1,
+                       std::string(TlsLevelName(g.tls))});
+        out.detail = "method=tls level=" + std::string(TlsLevelName(g.tls));
+        return out;
       case Method::kEnvelope: {
         if (!policy_.reinject) {
           return FailedPreconditionError(

@@ -6,8 +6,9 @@
 //
 // Treatments, checked in this order over all recipients' decisions:
 //   reject      (any recipient)  -> 550 5.7.1 naming the rules
-//   quarantine  (any recipient)  -> accepted and held by the MTA
-//                                   (smfi_quarantine: Postfix's hold queue)
+//   quarantine  (any recipient)  -> held (quarantine.h): kept in the Store
+//                                   and discarded by the MTA, or in the
+//                                   MTA's hold queue (gateway.quarantine)
 //   nobody to encrypt            -> unchanged
 //   already S/MIME or PGP encrypted -> unchanged (never re-encrypted)
 //   otherwise per recipient (groups.h): S/MIME when its certificate is
@@ -23,14 +24,22 @@
 // listener, too large, an error while encrypting) gets gateway.on_failure:
 // 451 4.7.0 or 550 5.7.1. It never passes in clear text. A failed
 // re-injection tempfails the whole transaction (451 4.3.0).
-// Known limit: sign decisions are logged but mail is not signed yet.
+// Sign decisions sign the clear or S/MIME group with the sender's key
+// (signing.h; issued by the built-in CA on first need); an envelope group
+// is not signed, nor is a TLS group.
 // Thread-safety: reentrant; the Store is thread-safe.
 #ifndef SEALMILTER_LIB_GATEWAY_PROCESS_H_
 #define SEALMILTER_LIB_GATEWAY_PROCESS_H_
 
+#include <memory>
+
+#include "lib/ca/authority.h"
+#include "lib/crypto/trust_store.h"
 #include "lib/gateway/edit_plan.h"
+#include "lib/gateway/quarantine.h"
 #include "lib/gateway/reinject_journal.h"
 #include "lib/session.h"
+#include "lib/store/key_vault.h"
 #include "lib/store/store.h"
 #include "lib/verdict.h"
 
@@ -42,6 +51,19 @@ struct Services {
   // Groups already re-injected (see reinject_journal.h); null: none kept,
   // a retry after a tempfail may then deliver a group twice.
   const ReinjectJournal* journal = nullptr;
+  // S/MIME (inbound.h, signing.h). The vault opens private keys: null when
+  // store.key_file could not be loaded (see key_error) or there is no
+  // store. `trust` checks inbound signatures (inbound_trust.h); null: not
+  // available, signatures are reported unchecked. `authority` is the
+  // built-in CA; null: none in the store, or no vault.
+  store::KeyVault* vault = nullptr;
+  std::string key_error;
+  std::shared_ptr<const crypto::TrustStore> trust;
+  ca::Authority* authority = nullptr;
+  // sealctl quarantine release: an administrator approved this message, so
+  // a quarantine decision is logged and the message treated as if the
+  // quarantine rules had not fired (reject and encryption still apply).
+  bool quarantine_released = false;
 };
 
 struct Outcome {

@@ -2,6 +2,7 @@
 #include "lib/gateway/rewrite.h"
 
 #include "lib/crypto/byte_io.h"
+#include "lib/crypto/canonical.h"
 #include "lib/crypto/encrypt.h"
 #include "lib/envelope/envelope_writer.h"
 #include "lib/envelope/notification.h"
@@ -90,8 +91,21 @@ Result<EditPlan> RewriteSmime(const MessageParts& message,
   options.emit_headers = false;
   EditPlan plan;
   plan.body = NewBodySpool(spool);
-  Result<std::vector<crypto::HeaderField>> headers = crypto::EncryptEntity(
-      entity, recipients, options, crypto::SpoolSink(plan.body.get()));
+  // The plaintext in canonical form (RFC 8551 3.1.1): bare LF becomes CRLF
+  // as it streams into the encryption.
+  Result<std::vector<crypto::HeaderField>> headers =
+      [&]() -> Result<std::vector<crypto::HeaderField>> {
+    Result<std::unique_ptr<crypto::EnvelopeWriter>> writer =
+        crypto::EnvelopeWriter::Begin(recipients, options,
+                                      crypto::SpoolSink(plan.body.get()));
+    if (!writer.ok()) return writer.status();
+    crypto::CrlfCanonicalizer canonical((*writer)->AsSink());
+    SEAL_RETURN_IF_ERROR(entity.ForEachChunk(
+        [&](std::string_view chunk) { return canonical.Write(chunk); }));
+    SEAL_RETURN_IF_ERROR(canonical.Finish());
+    SEAL_RETURN_IF_ERROR((*writer)->Finish());
+    return (*writer)->headers();
+  }();
   if (!headers.ok()) return headers.status().WithContext("S/MIME encryption");
 
   DeleteFields(message, IsContentField, plan);

@@ -22,14 +22,21 @@ using rules::FinalAction;
 
 RecipientFacts R(const char* a, FinalAction act, bool cert, bool visible = true,
                  bool sign = false) {
-  return RecipientFacts{a, act, sign, cert, visible};
+  return RecipientFacts{a, act, sign, cert, visible, TlsLevel::kNone};
+}
+
+RecipientFacts Tls(const char* a, FinalAction act, bool cert, TlsLevel tls,
+                   bool visible = true) {
+  return RecipientFacts{a, act, false, cert, visible, tls};
 }
 
 std::string Describe(const std::vector<Group>& groups) {
   std::string out;
   for (const Group& g : groups) {
-    out += std::string(MethodName(g.method)) + (g.sign ? "+sign" : "") +
-           (g.bcc ? "+bcc" : "") + "[";
+    out += std::string(MethodName(g.method)) +
+           (g.method == Method::kTls ? "-" + std::string(TlsLevelName(g.tls))
+                                     : "") +
+           (g.sign ? "+sign" : "") + (g.bcc ? "+bcc" : "") + "[";
     for (const std::string& r : g.recipients) out += r + " ";
     out += "] ";
   }
@@ -84,6 +91,17 @@ TEST_CASE("groups: one per treatment, Bcc copies of encrypted mail") {
         R("c@y", FinalAction::kEncrypt, false)},
        "smime[b@y ] envelope[a@x c@y ] ",
        1},
+      {"TLS instead of an envelope, S/MIME still wins, levels apart",
+       {Tls("a@tls", FinalAction::kEncrypt, false, TlsLevel::kRequired),
+        Tls("b@tls", FinalAction::kEncrypt, true, TlsLevel::kRequired),
+        Tls("c@pref", FinalAction::kEncrypt, false, TlsLevel::kPreferred),
+        Tls("d@tls", FinalAction::kEncrypt, false, TlsLevel::kRequired, false),
+        Tls("e@tls", FinalAction::kNone, false, TlsLevel::kRequired),
+        Tls("f@tls", FinalAction::kEncryptIfPossible, false,
+            TlsLevel::kRequired)},
+       "clear[e@tls f@tls ] smime[b@tls ] tls-required[a@tls d@tls ] "
+       "tls-preferred[c@pref ] ",
+       0},
       {"envelope ignores the sign flag",
        {R("a@x", FinalAction::kEncrypt, false, true, true)},
        "envelope[a@x ] ",
