@@ -63,8 +63,10 @@ std::vector<Group> GroupRecipients(const std::vector<RecipientFacts>& facts) {
   for (size_t i = 0; i < facts.size(); ++i) {
     const RecipientFacts& f = facts[i];
     Method method = MethodFor(f);
-    // A clear message may be signed; the envelope has no signature layer.
-    bool sign = f.sign && method != Method::kEnvelope;
+    // Clear and S/MIME messages may be signed; the envelope has no
+    // signature layer, and a TLS group goes as it came.
+    bool sign =
+        f.sign && (method == Method::kClear || method == Method::kSmime);
     // Over TLS the message is the clear one: nobody is named to others.
     bool bcc =
         (method == Method::kSmime || method == Method::kEnvelope) && !f.visible;

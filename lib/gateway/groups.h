@@ -8,6 +8,7 @@
 //   encrypt, no certificate               -> secure envelope
 //   encrypt-if-possible, certificate      -> S/MIME
 //   encrypt-if-possible, none; sign; none -> clear (signed when asked)
+// Only clear and S/MIME groups are signed; envelope and TLS groups never.
 // Recipients of an encrypted group that are not named in To, Cc or their
 // Resent- forms (Bcc recipients) each get a group of their own, so no
 // RecipientInfo and no notification names them to the others.

@@ -393,7 +393,8 @@ class Processor {
     // The sender's signing key, issued by the built-in CA on first need
     // (signing.h). Without one the group goes unsigned, and the log says so.
     std::optional<ChosenSigner> signer;
-    if (g.sign && g.method != Method::kEnvelope) {
+    // Only clear and S/MIME groups are ever signed (groups.h).
+    if (g.sign) {
       Result<ChosenSigner> s =
           SignerFor(t_.envelope().sender, services_, config_);
       if (s.ok()) {

@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,39 +12,18 @@
 #include <ctime>
 
 #include "lib/crypto/mime_frame.h"
-#include "lib/openssl_ptr.h"
 #include "lib/store/hex.h"
+#include "lib/store/x509_parse.h"
 
 namespace seal::gateway {
 namespace {
 
-using EvpMdCtxPtr = OpenSslPtr<EVP_MD_CTX, EVP_MD_CTX_free>;
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) {
-    if (ctx_) EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
-  }
-  void Add(std::string_view s) {
-    if (ctx_) EVP_DigestUpdate(ctx_.get(), s.data(), s.size());
-  }
-  // Adds `s` with its length, so that field boundaries count.
-  void AddField(std::string_view s) {
-    std::string len = std::to_string(s.size()) + ":";
-    Add(len);
-    Add(s);
-  }
-  std::string HexDigest() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (!ctx_ || EVP_DigestFinal_ex(ctx_.get(), md, &n) != 1) return "";
-    return store::HexLower(
-        std::string_view(reinterpret_cast<const char*>(md), n));
-  }
-
- private:
-  EvpMdCtxPtr ctx_;
-};
+// `s` with its length in front, so that field boundaries count.
+void AddField(std::string& out, std::string_view s) {
+  out += std::to_string(s.size());
+  out += ':';
+  out += s;
+}
 
 bool IsTraceField(std::string_view name) {
   for (std::string_view t :
@@ -62,13 +40,14 @@ bool IsKey(const std::string& key) {
 }  // namespace
 
 std::string MessageIdentity(const MessageParts& message) {
-  Sha256 h;
-  h.Add("sealmilter message identity v1");
+  // The header fields are small and hashed as one string; the body (up to
+  // gateway.max_encrypt_size) is hashed where it lies, not copied.
+  std::string in = "sealmilter message identity v1";
   for (const RawField& f : message.fields) {
-    if (!IsTraceField(f.name)) h.AddField(f.raw);
+    if (!IsTraceField(f.name)) AddField(in, f.raw);
   }
-  h.AddField(message.body);
-  return h.HexDigest();
+  AddField(in, store::Sha256Hex(message.body));
+  return store::Sha256Hex(in);
 }
 
 std::string GroupKey(std::string_view message_identity, std::string_view sender,
@@ -76,13 +55,12 @@ std::string GroupKey(std::string_view message_identity, std::string_view sender,
                      const std::vector<std::string>& recipients) {
   std::vector<std::string> sorted = recipients;
   std::sort(sorted.begin(), sorted.end());
-  Sha256 h;
-  h.Add("sealmilter reinjected group v1");
-  h.AddField(message_identity);
-  h.AddField(sender);
-  h.AddField(treatment);
-  for (const std::string& r : sorted) h.AddField(r);
-  return h.HexDigest();
+  std::string in = "sealmilter reinjected group v1";
+  AddField(in, message_identity);
+  AddField(in, sender);
+  AddField(in, treatment);
+  for (const std::string& r : sorted) AddField(in, r);
+  return store::Sha256Hex(in);
 }
 
 Result<ReinjectJournal> ReinjectJournal::Open(const std::string& directory,

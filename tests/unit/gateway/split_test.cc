@@ -102,6 +102,11 @@ TEST_CASE("groups: one per treatment, Bcc copies of encrypted mail") {
        "clear[e@tls f@tls ] smime[b@tls ] tls-required[a@tls d@tls ] "
        "tls-preferred[c@pref ] ",
        0},
+      {"a TLS group goes as it came: no signature",
+       {RecipientFacts{"g@tls", FinalAction::kEncrypt, true, false, true,
+                       TlsLevel::kRequired}},
+       "tls-required[g@tls ] ",
+       0},
       {"envelope ignores the sign flag",
        {R("a@x", FinalAction::kEncrypt, false, true, true)},
        "envelope[a@x ] ",
