@@ -4,8 +4,8 @@
 //
 // The store comes from store.path and store.busy_timeout of the
 // configuration (-c FILE, else the default file if present), or --store;
-// the master key file from --master-key (default below: the configuration
-// has no key for it yet). Commands that only read open the store without
+// the master key file from --master-key, else store.key_file, else the
+// default below. Commands that only read open the store without
 // creating it, so a mistyped path is an error instead of a new empty
 // database. Only ca init, keys issue and keys rollover load the master key;
 // ca init creates the key file when it is missing and the store holds no
@@ -254,7 +254,7 @@ int Fail(CommandIo& io, std::string_view command, const Status& status,
 
 // --- Store and keys ------------------------------------------------------
 
-// The store's options: store.path and store.busy_timeout from the
+// The store's options: store.backend, path, conninfo and busy_timeout from the
 // configuration (-c FILE, or the default file when there is one), --store
 // overriding the path. With --store alone no configuration is read.
 Result<store::StoreOptions> StoreOptionsFromArgs(const Args& args) {
@@ -268,11 +268,32 @@ Result<store::StoreOptions> StoreOptionsFromArgs(const Args& args) {
     }
     Result<Config> config = LoadConfig(source);
     if (!config.ok()) return config.status();
+    options.backend = config->store.backend;
     options.path = config->store.path;
+    options.conninfo = config->store.conninfo;
     options.busy_timeout_ms = config->store.busy_timeout_seconds * 1000;
   }
-  if (args.Has("--store")) options.path = args.Value("--store", "");
+  // --store names a SQLite file, whatever the configuration's backend.
+  if (args.Has("--store")) {
+    options.backend = "sqlite";
+    options.path = args.Value("--store", "");
+  }
   return options;
+}
+
+// The master key file: --master-key, else store.key_file of the
+// configuration (-c FILE or the default file), else the built-in default.
+Result<std::string> MasterKeyPath(const Args& args) {
+  if (args.Has("--master-key")) return args.Value("--master-key", "");
+  ConfigSource source;
+  if (args.Has("-c")) {
+    source.path = args.Value("-c", "");
+    source.required = true;
+  }
+  Result<Config> config = LoadConfig(source);
+  if (!config.ok()) return config.status();
+  if (!config->store.key_file.empty()) return config->store.key_file;
+  return std::string(kDefaultMasterKeyPath);
 }
 
 // Opens the store. Read-only commands pass create=false.
@@ -291,9 +312,10 @@ Result<std::unique_ptr<store::Store>> OpenFromArgs(const Args& args,
 }
 
 Result<store::MasterKey> LoadMasterKey(const Args& args) {
-  std::string path = args.Value("--master-key", kDefaultMasterKeyPath);
-  Result<store::MasterKey> key = store::LoadMasterKeyFile(path);
-  if (!key.ok()) return key.status().WithContext("master key " + path);
+  Result<std::string> path = MasterKeyPath(args);
+  if (!path.ok()) return path.status();
+  Result<store::MasterKey> key = store::LoadMasterKeyFile(*path);
+  if (!key.ok()) return key.status().WithContext("master key " + *path);
   return key;
 }
 
@@ -427,8 +449,11 @@ int CaInit(const std::vector<std::string>& argv, CommandIo& io) {
 
   // The master key: created on first use, but never beside existing keys
   // (they were sealed under another key file, which must be found instead).
-  const std::string key_path =
-      args->Value("--master-key", kDefaultMasterKeyPath);
+  Result<std::string> master_key_path = MasterKeyPath(*args);
+  if (!master_key_path.ok()) {
+    return Fail(io, cmd, master_key_path.status(), kExitConfig);
+  }
+  const std::string key_path = *master_key_path;
   struct stat sb;
   if (lstat(key_path.c_str(), &sb) != 0 && errno == ENOENT) {
     store::CertificateFilter with_keys;

@@ -287,6 +287,19 @@ TEST_CASE("sealctl keys issue, list and rollover") {
            env.dir.File("missing.key"), "bob@example.org"});
   CHECK(wrong_key_file.rc == kExitConfig);
   CHECK_THAT(wrong_key_file.err, Catch::Contains("missing.key"));
+  // Without --master-key the key file is the configuration's store.key_file.
+  const std::string keyed_conf = env.dir.File("keyed.conf");
+  WriteFile(keyed_conf, "[store]\npath = \"" + env.db + "\"\nkey_file = \"" +
+                            env.key + "\"\n");
+  Captured via_key_file =
+      Run({"keys", "issue", "-c", keyed_conf, "dave@example.org"});
+  CHECK(via_key_file.rc == kExitOk);
+  WriteFile(keyed_conf, "[store]\npath = \"" + env.db + "\"\nkey_file = \"" +
+                            env.dir.File("conf-missing.key") + "\"\n");
+  Captured missing_key_file =
+      Run({"keys", "issue", "-c", keyed_conf, "erin@example.org"});
+  CHECK(missing_key_file.rc == kExitConfig);
+  CHECK_THAT(missing_key_file.err, Catch::Contains("conf-missing.key"));
 
   // Another master key opens nothing here, and ca init does not paper over
   // that with a second CA.
