@@ -253,6 +253,7 @@ class Inbound {
     } else {
       result.push_back("smime=signed");
       Detail("smime=signed");
+      out_.verb = "verified";
       CheckSignature(top, result, tags);
     }
     Finish(header, result, tags);
@@ -383,6 +384,7 @@ class Inbound {
     }
     out_.plan.body = std::move(body);
     const crypto::KeyPair& used = (*keys)[dr->key_index];
+    out_.verb = "decrypted";
     result.push_back("smime=decrypted");
     Detail(std::string("smime=decrypted") +
            (dr->authenticated ? " aead=yes" : "") +

@@ -50,6 +50,9 @@ struct InboundOutcome {
   // applies it and the plan and runs nothing else.
   bool final = false;
   bool smime = false;  // the message had an S/MIME layer
+  // What was done, for the log line's verb when nothing else changes the
+  // message: "decrypted", "verified" (a signature was checked), "" = none.
+  std::string verb;
   EditPlan plan;
   std::string detail;                 // key=value pairs for the log line
   std::vector<std::string> warnings;  // for the log, one line each

@@ -119,6 +119,7 @@ class Processor {
                          BodySpoolOptions(t_.spool().options()));
       for (const std::string& w : in.warnings) t_.log().Warning() << w;
       detail_ = in.detail;
+      if (!in.verb.empty()) unchanged_verb_ = in.verb;
       plan = std::move(in.plan);
       if (in.final) {
         verb_ = in.verdict.kind == Verdict::Kind::kAccept ? "quarantined"
@@ -196,7 +197,7 @@ class Processor {
     }
     // --- end quarantine ---
     if (must.empty() && may.empty() && !sign) {
-      verb_ = "passed unchanged";
+      verb_ = unchanged_verb_;
       return Verdict::Accept();
     }
 
@@ -210,7 +211,7 @@ class Processor {
     top.body = parts.body;
     crypto::EncryptionCheck existing = crypto::DetectExistingEncryption(top);
     if (existing.encrypted()) {
-      verb_ = "passed unchanged";
+      verb_ = unchanged_verb_;
       detail_ = "already_encrypted=" +
                 std::string(crypto::ExistingEncryptionName(existing.kind));
       return Verdict::Accept();
@@ -286,7 +287,7 @@ class Processor {
                        "recipients need different treatments and "
                        "gateway.reinject is not set");
       } else {
-        verb_ = "passed unchanged";
+        verb_ = unchanged_verb_;
         detail_ = "note=no-certificate-for-every-recipient";
         return Verdict::Accept();
       }
@@ -341,7 +342,7 @@ class Processor {
     verb_ = encrypted    ? "encrypted"
             : tls        ? "sent to TLS"
             : any_signed ? "signed"
-                         : "passed unchanged";
+                         : unchanged_verb_;
     if (groups.size() == 1) {
       detail_ = mine.detail;
     } else {
@@ -564,7 +565,10 @@ class Processor {
   const Policy& policy_;
   std::string direction_ = "unknown";
   std::string verb_ = "tempfailed";  // what happened, first in the line
-  std::string detail_;               // key=value details, may be ""
+  // The verb when the outbound steps change nothing: "passed unchanged", or
+  // what the inbound steps did ("decrypted", "verified").
+  std::string unchanged_verb_ = "passed unchanged";
+  std::string detail_;  // key=value details, may be ""
   std::set<std::string> rules_;
   std::set<std::string> notes_;
   bool truncated_ = false;

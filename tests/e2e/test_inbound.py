@@ -152,7 +152,9 @@ def main():
             with open(signed, "rb") as f:
                 entity = crlf(f.read())
             msgid, head = outer("signed", "numbers")
-            send_ok(head + entity)
+            r = send_ok(head + entity)
+            st.milter.wait_for_log(re.escape(r.queue_id) +
+                                   r": verified: .*smime=signed")
             m = delivered(msgid)
             expect(m.header("Subject") == "[signed OK] numbers",
                    f"Subject: {m.header('Subject')}")
@@ -185,7 +187,9 @@ def main():
 
         def test_decrypt():
             msgid, head = outer("decrypt", "numbers")
-            send_ok(head + encrypt_to(alice_pem, "enc"))
+            r = send_ok(head + encrypt_to(alice_pem, "enc"))
+            st.milter.wait_for_log(re.escape(r.queue_id) +
+                                   r": decrypted: .*smime=decrypted")
             m = delivered(msgid)
             expect(m.header("Subject") == "[secure] numbers",
                    f"Subject: {m.header('Subject')}")
