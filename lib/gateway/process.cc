@@ -11,6 +11,7 @@
 #include "lib/crypto/already_encrypted.h"
 #include "lib/crypto/mime_frame.h"
 #include "lib/envelope/options.h"
+#include "lib/gateway/algorithm_choice.h"
 #include "lib/gateway/direction.h"
 #include "lib/gateway/groups.h"
 #include "lib/gateway/header_block.h"
@@ -427,10 +428,17 @@ class Processor {
       case Method::kSmime: {
         std::vector<crypto::Certificate> group_certs;
         for (size_t m : g.members) group_certs.push_back(*certs[m]);
+        SmimeAlgorithms algorithms =
+            ChooseSmimeAlgorithms(g.recipients, group_certs, services_.store);
+        for (const std::string& w : algorithms.warnings) {
+          t_.log().Warning() << w;
+        }
         Result<EditPlan> smime =
-            signer
-                ? RewriteSignEncrypt(parts, signer->signer, group_certs, spool)
-                : RewriteSmime(parts, group_certs, spool);
+            signer ? RewriteSignEncrypt(parts, signer->signer,
+                                        algorithms.recipients,
+                                        algorithms.cipher, spool)
+                   : RewriteSmime(parts, algorithms.recipients,
+                                  algorithms.cipher, spool);
         if (!smime.ok()) {
           bool must =
               std::any_of(g.members.begin(), g.members.end(), [&](size_t m) {
@@ -448,7 +456,7 @@ class Processor {
         out.signed_ = signer.has_value();
         out.detail =
             "method=smime certs=" + std::to_string(group_certs.size()) +
-            (signer ? " signed=yes" : "");
+            " cipher=" + algorithms.summary + (signer ? " signed=yes" : "");
         return out;
       }
       case Method::kTls:

@@ -75,6 +75,16 @@ std::string Readable(std::string_view value) {
 Result<EditPlan> RewriteSmime(const MessageParts& message,
                               const std::vector<crypto::Certificate>& certs,
                               const SpoolOptions& spool) {
+  std::vector<crypto::EncryptRecipient> recipients;
+  for (const crypto::Certificate& c : certs) recipients.push_back({c, {}});
+  return RewriteSmime(message, recipients, crypto::EncryptOptions{}.cipher,
+                      spool);
+}
+
+Result<EditPlan> RewriteSmime(
+    const MessageParts& message,
+    const std::vector<crypto::EncryptRecipient>& recipients,
+    crypto::ContentCipher cipher, const SpoolOptions& spool) {
   // The inner entity: the content fields exactly as received, the empty
   // line, the body. Views only.
   std::vector<std::string_view> pieces;
@@ -85,9 +95,8 @@ Result<EditPlan> RewriteSmime(const MessageParts& message,
   pieces.push_back(message.body);
   crypto::ByteSource entity(std::move(pieces));
 
-  std::vector<crypto::EncryptRecipient> recipients;
-  for (const crypto::Certificate& c : certs) recipients.push_back({c, {}});
   crypto::EncryptOptions options;
+  options.cipher = cipher;
   options.emit_headers = false;
   EditPlan plan;
   plan.body = NewBodySpool(spool);

@@ -20,6 +20,7 @@
 
 #include "lib/config.h"
 #include "lib/crypto/certificate.h"
+#include "lib/crypto/encrypt.h"
 #include "lib/gateway/edit_plan.h"
 #include "lib/gateway/header_block.h"
 #include "lib/gateway/policy.h"
@@ -43,6 +44,12 @@ void DeleteFields(const MessageParts& m, Pred drop, EditPlan& plan) {
 Result<EditPlan> RewriteSmime(const MessageParts& message,
                               const std::vector<crypto::Certificate>& certs,
                               const SpoolOptions& spool);
+// The same with the recipients' key transports and the content cipher
+// chosen by the caller (algorithm_choice.h); the above uses the defaults.
+Result<EditPlan> RewriteSmime(
+    const MessageParts& message,
+    const std::vector<crypto::EncryptRecipient>& recipients,
+    crypto::ContentCipher cipher, const SpoolOptions& spool);
 
 struct EnvelopeRewrite {
   EditPlan plan;

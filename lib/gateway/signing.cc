@@ -331,12 +331,21 @@ Result<EditPlan> RewriteSign(const MessageParts& message,
 Result<EditPlan> RewriteSignEncrypt(
     const MessageParts& message, const crypto::Signer& signer,
     const std::vector<crypto::Certificate>& certs, const SpoolOptions& spool) {
-  crypto::ByteSource source(EntityPieces(message));
   std::vector<crypto::EncryptRecipient> recipients;
   for (const crypto::Certificate& c : certs) recipients.push_back({c, {}});
+  return RewriteSignEncrypt(message, signer, recipients,
+                            crypto::EncryptOptions{}.cipher, spool);
+}
+
+Result<EditPlan> RewriteSignEncrypt(
+    const MessageParts& message, const crypto::Signer& signer,
+    const std::vector<crypto::EncryptRecipient>& recipients,
+    crypto::ContentCipher cipher, const SpoolOptions& spool) {
+  crypto::ByteSource source(EntityPieces(message));
   crypto::SignOptions sign_options;
   sign_options.emit_headers = true;  // the signed entity inside is whole
   crypto::EncryptOptions encrypt_options;
+  encrypt_options.cipher = cipher;
   encrypt_options.emit_headers = false;
   EditPlan plan;
   plan.body = std::make_unique<Spool>(spool);

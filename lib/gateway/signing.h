@@ -8,8 +8,8 @@
 //     the signature (sign.h); parts already base64 or quoted-printable are
 //     signed as they are.
 //   - RewriteSignEncrypt: sign, then encrypt that signed entity to the
-//     certificates (CMS EnvelopedData, AES-256-CBC; no transfer encoding
-//     needed inside).
+//     certificates (CMS EnvelopedData, or AuthEnvelopedData for GCM; no
+//     transfer encoding needed inside).
 // Both canonicalise line ends to CRLF as the content streams into the
 // signature (RFC 8551 3.1.1) and write the new body into a Spool.
 //
@@ -37,6 +37,7 @@
 
 #include "lib/config.h"
 #include "lib/crypto/certificate.h"
+#include "lib/crypto/encrypt.h"
 #include "lib/crypto/sign.h"
 #include "lib/gateway/edit_plan.h"
 #include "lib/gateway/header_block.h"
@@ -65,6 +66,12 @@ Result<EditPlan> RewriteSign(const MessageParts& message,
 Result<EditPlan> RewriteSignEncrypt(
     const MessageParts& message, const crypto::Signer& signer,
     const std::vector<crypto::Certificate>& certs, const SpoolOptions& spool);
+// The same with the recipients' key transports and the content cipher
+// chosen by the caller (algorithm_choice.h).
+Result<EditPlan> RewriteSignEncrypt(
+    const MessageParts& message, const crypto::Signer& signer,
+    const std::vector<crypto::EncryptRecipient>& recipients,
+    crypto::ContentCipher cipher, const SpoolOptions& spool);
 
 // The entity (header block, empty line, body) with every leaf part that is
 // 8-bit, binary or has lines over 998 bytes re-encoded as base64; nullopt
