@@ -6,9 +6,12 @@
 // Output never contains message text: samples come masked from the engine
 // (lib/rules/mask.h), origins name parts and header fields, warnings name
 // parts. Control characters in file names and origins are replaced by '?'.
-// Known limits: the envelope is given on the command line (no Bcc, no
-// internal-network lookup); "direction" decides whether the sender counts
-// as internal; a message is read whole, up to kMaxMessageBytes.
+// The direction comes from --direction, else as the daemon finds it
+// (lib/gateway/direction.h) from the configuration's gateway.internal_domains
+// and internal_networks, --auth and --client; without --auth and --client
+// the sender is taken to be internal (one of ours testing outbound mail).
+// Known limits: the envelope is given on the command line (no Bcc); a
+// message is read whole, up to kMaxMessageBytes.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -22,12 +25,16 @@
 #include <vector>
 
 #include "ctl/command.h"
+#include "lib/gateway/direction.h"
+#include "lib/gateway/networks.h"
+#include "lib/gateway/policy.h"
 #include "lib/mime/mime_limits.h"
 #include "lib/mime/text_extractor.h"
 #include "lib/rules/compiled_rules.h"
 #include "lib/rules/evaluate.h"
 #include "lib/rules/rule_files.h"
 #include "lib/rules/shipped_rules.h"
+#include "lib/session.h"
 #include "lib/snapshot.h"
 #include "lib/status.h"
 
@@ -268,6 +275,7 @@ int CheckImpl(const std::vector<std::string>& args, CommandIo& io) {
 struct TestOptions {
   rules::EnvelopeContext envelope;
   std::string auth_user;
+  std::string client;  // --client ADDR: the SMTP client's address
   bool direction_given = false;
   RuleSelection rules;  // --rules, -c, --no-shipped
   std::vector<std::string> inputs;
@@ -276,7 +284,7 @@ struct TestOptions {
 
 constexpr std::string_view kTestUsage =
     "usage: rules test [-c FILE] [--no-shipped] [--rules DIR|FILE]... "
-    "[--from ADDR] [--to ADDR]... [--auth USER] "
+    "[--from ADDR] [--to ADDR]... [--auth USER] [--client ADDR] "
     "[--direction outbound|inbound|internal] [--json] FILE.eml|DIR...";
 
 // Parses `rules test` arguments; on error prints it and returns false.
@@ -314,7 +322,7 @@ bool ParseTestArgs(const std::vector<std::string>& args, TestOptions& opt,
     }
     const bool takes_value = arg == "--from" || arg == "--to" ||
                              arg == "--auth" || arg == "--direction" ||
-                             arg == "--rules";
+                             arg == "--client" || arg == "--rules";
     if (!takes_value) {
       fprintf(io.err, "sealctl: rules test: unknown option '%s'\n%.*s\n",
               Printable(args[i]).c_str(), static_cast<int>(kTestUsage.size()),
@@ -345,6 +353,12 @@ bool ParseTestArgs(const std::vector<std::string>& args, TestOptions& opt,
       }
       opt.auth_user = value;
       opt.envelope.authenticated = true;
+    } else if (arg == "--client") {
+      if (value.empty()) {
+        fprintf(io.err, "sealctl: rules test: --client needs an address\n");
+        return false;
+      }
+      opt.client = value;
     } else if (arg == "--direction") {
       if (!rules::ParseDirection(value, opt.envelope.direction)) {
         fprintf(io.err,
@@ -363,11 +377,46 @@ bool ParseTestArgs(const std::vector<std::string>& args, TestOptions& opt,
             static_cast<int>(kTestUsage.size()), kTestUsage.data());
     return false;
   }
-  // The daemon counts a sender as internal when the message is outbound or
-  // internal; an inbound message comes from outside.
+  // With --direction: the daemon counts a sender as internal when the
+  // message is outbound or internal; an inbound message comes from outside.
   opt.envelope.sender_internal =
       opt.envelope.direction != rules::Direction::kInbound;
   return true;
+}
+
+// Without --direction: the direction as the daemon would find it from the
+// configuration (see the file comment).
+Status DeriveDirection(TestOptions& opt) {
+  if (opt.direction_given) return Status::Ok();
+  Result<Config> config = LoadConfig(opt.rules.config);
+  if (!config.ok()) return config.status();
+  gateway::Policy policy;
+  for (const std::string& n : config->gateway.internal_networks) {
+    Result<gateway::Cidr> cidr = gateway::ParseCidr(n);
+    if (!cidr.ok()) {
+      return cidr.status().WithContext("gateway.internal_networks");
+    }
+    policy.internal_networks.push_back(*cidr);
+  }
+  Envelope env{opt.envelope.sender, opt.auth_user, opt.envelope.recipients};
+  ConnectionInfo connection;
+  connection.client_addr = opt.client.empty() ? "unknown" : opt.client;
+  rules::EnvelopeContext ctx =
+      gateway::MakeEnvelopeContext(*config, policy, env, connection);
+  if (opt.client.empty() && opt.auth_user.empty()) {
+    // Nothing says where the sender is: take it as one of ours.
+    ctx.sender_internal = true;
+    bool all_internal = !env.recipients.empty();
+    for (const std::string& r : env.recipients) {
+      all_internal &= rules::DomainListMatches(config->gateway.internal_domains,
+                                               rules::DomainOf(r));
+    }
+    ctx.direction = all_internal ? rules::Direction::kInternal
+                                 : rules::Direction::kOutbound;
+  }
+  opt.envelope.direction = ctx.direction;
+  opt.envelope.sender_internal = ctx.sender_internal;
+  return Status::Ok();
 }
 
 // Loads and compiles the rules for `rules test`; `summary` says where from.
@@ -675,6 +724,10 @@ Json ToJson(const Classified& c) {
 int TestImpl(const std::vector<std::string>& args, CommandIo& io) {
   TestOptions opt;
   if (!ParseTestArgs(args, opt, io)) return kExitUsage;
+  if (Status st = DeriveDirection(opt); !st.ok()) {
+    fprintf(io.err, "%s\n", Printable(st.message()).c_str());
+    return kExitConfig;
+  }
   std::string sources;
   Result<std::shared_ptr<const CompiledRules>> compiled =
       LoadForTest(opt.rules, sources);

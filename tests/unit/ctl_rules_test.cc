@@ -333,6 +333,46 @@ TEST_CASE("rules test: decisions, samples and notes") {
   }
 }
 
+TEST_CASE("rules test: the direction as the daemon finds it") {
+  TempDir dir;
+  std::string eml = dir.Write("m.eml", kPlainMessage);
+  std::string conf = dir.Write("sealmilter.conf",
+                               "[gateway]\n"
+                               "internal_domains = [\"example.org\"]\n"
+                               "internal_networks = [\"192.0.2.0/24\"]\n");
+  struct Case {
+    std::vector<std::string> options;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {{"--to", "bob@example.org"}, "direction internal, sender internal"},
+      {{"--to", "bob@example.org", "--to", "carol@example.net"},
+       "direction outbound, sender internal"},
+      {{"--client", "198.51.100.7", "--to", "bob@example.org"},
+       "direction inbound, sender external"},
+      {{"--client", "192.0.2.9", "--to", "carol@example.net"},
+       "direction outbound, sender internal"},
+      {{"--auth", "alice", "--client", "198.51.100.7", "--to",
+        "carol@example.net"},
+       "direction outbound, sender internal"},
+      {{"--client", "192.0.2.9", "--direction", "inbound"},
+       "direction inbound, sender external"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"rules", "test",   "-c",
+                                     conf,    "--from", "alice@example.org"};
+    args.insert(args.end(), c.options.begin(), c.options.end());
+    args.push_back(eml);
+    Captured r = RunRules(args);
+    INFO("out: " << r.out << "\nerr: " << r.err);
+    CHECK(r.rc == kExitOk);
+    CHECK_THAT(r.out, Catch::Contains(c.want));
+  }
+  Captured empty = RunRules({"rules", "test", "--client=", eml});
+  CHECK(empty.rc == kExitUsage);
+  CHECK_THAT(empty.err, Catch::Contains("--client needs an address"));
+}
+
 TEST_CASE("rules test: per-recipient decisions from --rules files") {
   TempDir dir;
   std::string rules = dir.Write("law.toml", R"([[rule]]
