@@ -65,14 +65,19 @@ class TempDir {
 
 // An empty configuration file (all defaults), so that a configuration in
 // /etc/sealmilter does not change the results.
+// Removed when the test program exits.
 const std::string& EmptyConfig() {
-  static const std::string path = [] {
-    std::string p =
-        "/tmp/sealctl-rules-test-" + std::to_string(getpid()) + ".conf";
-    std::ofstream f(p, std::ios::trunc);
-    return p;
-  }();
-  return path;
+  struct File {
+    File()
+        : path("/tmp/sealctl-rules-test-" + std::to_string(getpid()) +
+               ".conf") {
+      std::ofstream f(path, std::ios::trunc);
+    }
+    ~File() { unlink(path.c_str()); }
+    std::string path;
+  };
+  static const File file;
+  return file.path;
 }
 
 // Runs "rules VERB -c EmptyConfig() ARGS...".
