@@ -46,7 +46,10 @@ struct Config {
   struct Gateway {
     std::vector<std::string> internal_domains;   // our mail domains
     std::vector<std::string> internal_networks;  // CIDR blocks of our clients
-    std::string on_failure;         // tempfail|reject when encryption fails
+    std::string on_failure;  // tempfail|reject|quarantine on failure
+    std::vector<std::string> on_failure_profiles;  // "PROFILE=ACTION"
+    std::string oversize;  // over max_encrypt_size: on_failure|tempfail|...
+    bool failure_notice = true;     // tell the sender of a reject/quarantine
     std::string quarantine;         // store|mta: where held mail goes
     std::string reinject;           // HOST:PORT of the milter-free listener
     std::string notice_from;        // From of notices ("" = postmaster@...)

@@ -44,6 +44,28 @@ Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config) {
                                           ": envelope.templates");
   }
   policy->templates = std::move(templates).value();
+
+  Result<FailureAction> fallback =
+      ParseFailureAction(config.gateway.on_failure);
+  if (!fallback.ok()) {
+    return fallback.status().WithContext(config.source +
+                                         ": gateway.on_failure");
+  }
+  policy->failure.fallback = *fallback;
+  Result<std::map<std::string, FailureAction>> profiles =
+      ParseProfileFailures(config.gateway.on_failure_profiles);
+  if (!profiles.ok()) {
+    return profiles.status().WithContext(config.source +
+                                         ": gateway.on_failure_profiles");
+  }
+  policy->failure.by_profile = std::move(profiles).value();
+  if (config.gateway.oversize != "on_failure") {
+    Result<FailureAction> over = ParseFailureAction(config.gateway.oversize);
+    if (!over.ok()) {
+      return over.status().WithContext(config.source + ": gateway.oversize");
+    }
+    policy->failure.oversize = *over;
+  }
   return std::shared_ptr<const Policy>(std::move(policy));
 }
 

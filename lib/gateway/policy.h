@@ -15,6 +15,7 @@
 
 #include "lib/config.h"
 #include "lib/envelope/template_set.h"
+#include "lib/gateway/failure_policy.h"
 #include "lib/gateway/networks.h"
 #include "lib/gateway/smtp_client.h"
 #include "lib/rules/compiled_rules.h"
@@ -29,6 +30,7 @@ struct Policy {
   std::vector<Cidr> internal_networks;
   std::optional<SmtpTarget> reinject;  // unset: no notices, no envelopes
   std::shared_ptr<const envelope::EnvelopeTemplates> templates;
+  FailurePolicy failure;  // gateway.on_failure, _profiles, oversize
 };
 
 Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config);

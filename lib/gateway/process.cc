@@ -11,8 +11,10 @@
 #include "lib/crypto/already_encrypted.h"
 #include "lib/crypto/mime_frame.h"
 #include "lib/envelope/options.h"
+#include "lib/envelope/sender_notices.h"
 #include "lib/gateway/algorithm_choice.h"
 #include "lib/gateway/direction.h"
+#include "lib/gateway/failure_policy.h"
 #include "lib/gateway/groups.h"
 #include "lib/gateway/header_block.h"
 #include "lib/gateway/inbound.h"
@@ -93,6 +95,8 @@ class Processor {
     if (!view.ok()) return t_.Fail(view.status(), "end of message");
     std::string_view raw = view->data();
     MessageParts parts = SplitMessage(raw);
+    raw_ = raw;
+    parts_ = &parts;
 
     Result<MessageText> text = mime::ExtractMessageText(raw);
     if (!text.ok()) {
@@ -152,6 +156,7 @@ class Processor {
           break;
         case FinalAction::kEncrypt:
           must.push_back(d.recipient);
+          must_profiles_.insert(d.profile);
           break;
         case FinalAction::kEncryptIfPossible:
           may.push_back(d.recipient);
@@ -220,11 +225,16 @@ class Processor {
     if (!must.empty() && raw.size() > config_.gateway.max_encrypt_size) {
       return Failure(plan,
                      "the message is larger than "
-                     "gateway.max_encrypt_size");
+                     "gateway.max_encrypt_size",
+                     "it is larger than " +
+                         std::to_string(config_.gateway.max_encrypt_size) +
+                         " bytes, the most that is encrypted",
+                     FailureCause::kOversize);
     }
     if (services_.store == nullptr && !must.empty()) {
       return Failure(plan,
-                     "certificate store unavailable: " + services_.store_error);
+                     "certificate store unavailable: " + services_.store_error,
+                     "the certificate store is unavailable");
     }
 
     // Who gets what: a certificate for each recipient that wants
@@ -256,8 +266,8 @@ class Processor {
         if (found.ok()) {
           cert = std::move(found).value();
         } else if (!must.empty()) {
-          return Failure(plan,
-                         "certificate store: " + found.status().message());
+          return Failure(plan, "certificate store: " + found.status().message(),
+                         "the certificate store is unavailable");
         } else {
           t_.log().Warning()
               << "certificate lookup failed: " << found.status().message();
@@ -286,7 +296,9 @@ class Processor {
       } else if (!must.empty()) {
         return Failure(plan,
                        "recipients need different treatments and "
-                       "gateway.reinject is not set");
+                       "gateway.reinject is not set",
+                       "there is no certificate for every recipient and no "
+                       "secure envelope can be sent");
       } else {
         verb_ = unchanged_verb_;
         detail_ = "note=no-certificate-for-every-recipient";
@@ -299,7 +311,14 @@ class Processor {
     std::vector<GroupPlan> built;
     for (const Group& g : groups) {
       Result<GroupPlan> gp = BuildGroup(raw, parts, g, facts, certs, spool);
-      if (!gp.ok()) return Failure(plan, gp.status().message());
+      if (!gp.ok()) {
+        return Failure(
+            plan, gp.status().message(),
+            gp.status().code() == StatusCode::kFailedPrecondition
+                ? "there is no certificate for a recipient and no secure "
+                  "envelope can be made"
+                : "it could not be encrypted");
+      }
       built.push_back(std::move(gp).value());
     }
 
@@ -533,19 +552,91 @@ class Processor {
     to.body = std::move(from.body);
   }
 
-  Verdict Failure(EditPlan& plan, const std::string& reason) {
+  // Mail that must be encrypted and cannot be: the failure policy
+  // (failure_policy.h). `reason` is for the log, `public_reason` for the
+  // SMTP reply and the sender's notice (no paths or internal errors).
+  Verdict Failure(EditPlan& plan, const std::string& reason,
+                  const std::string& public_reason,
+                  FailureCause cause = FailureCause::kGeneral) {
     plan = EditPlan();  // nothing of a half-made rewrite is applied
-    bool reject = config_.gateway.on_failure == "reject";
-    verb_ = reject ? "rejected" : "tempfailed";
-    detail_ = "reason=cannot-encrypt";
-    t_.log().Warning() << "message must be encrypted but cannot be: " << reason;
-    if (reject) {
-      return Verdict::Reject("550", "5.7.1",
-                             "Message must be encrypted and cannot be");
+    FailureAction action =
+        ChooseFailureAction(policy_.failure, must_profiles_, cause);
+    // A released message that still cannot be encrypted is not held again:
+    // the release fails and the record stays.
+    if (action == FailureAction::kQuarantine && services_.quarantine_released) {
+      action = FailureAction::kTempfail;
     }
-    return Verdict::Tempfail(
+    detail_ = "reason=cannot-encrypt";
+    t_.log().Warning() << "message must be encrypted but cannot be: " << reason
+                       << "; " << FailureActionName(action);
+    Verdict verdict = Verdict::Tempfail(
         "Message must be encrypted and cannot be now, try again later", "451",
         "4.7.0");
+    verb_ = "tempfailed";
+    if (action == FailureAction::kReject) {
+      verb_ = "rejected";
+      verdict =
+          cause == FailureCause::kOversize
+              ? Verdict::Reject(
+                    "552", "5.3.4",
+                    "Message too big to be encrypted: " + public_reason)
+              : Verdict::Reject("550", "5.7.1",
+                                "Message must be encrypted and cannot be: " +
+                                    public_reason);
+    } else if (action == FailureAction::kQuarantine) {
+      Result<QuarantineMode> mode =
+          ParseQuarantineMode(config_.gateway.quarantine);
+      QuarantineTreatment q = TreatQuarantine(
+          mode.ok() ? *mode : QuarantineMode::kStore, services_.store,
+          services_.store_error, raw_, t_.envelope(),
+          QueueIdOfLogContext(t_.log().context()),
+          "cannot encrypt: " + public_reason, plan, connection_.client_addr);
+      if (!q.error.ok()) t_.log().Warning() << q.error.message();
+      detail_ += " " + q.detail;
+      if (q.verdict.kind == Verdict::Kind::kDiscard) plan = EditPlan();
+      verdict = q.verdict;
+      verb_ = q.verdict.kind == Verdict::Kind::kReject     ? "rejected"
+              : q.verdict.kind == Verdict::Kind::kTempfail ? "tempfailed"
+                                                           : "quarantined";
+    }
+    if (verb_ != "tempfailed") NotifySender(verb_, public_reason);
+    return verdict;
+  }
+
+  // Tells an internal sender that the message was rejected or held
+  // (gateway.failure_notice); a notice that cannot be sent is only logged.
+  void NotifySender(const std::string& what, const std::string& reason) {
+    const Envelope& env = t_.envelope();
+    if (!config_.gateway.failure_notice || !policy_.reinject ||
+        env.sender.empty() || direction_ == "inbound") {
+      return;
+    }
+    envelope::FailureNoticeRequest r;
+    std::string domain = rules::DomainOf(env.sender);
+    r.addressing.locale = config_.envelope.locale;
+    r.addressing.from = config_.gateway.notice_from.empty()
+                            ? "postmaster@" + domain
+                            : config_.gateway.notice_from;
+    r.addressing.to = env.sender;
+    r.addressing.message_id_domain = domain.empty() ? "localhost" : domain;
+    r.recipients = env.recipients;
+    if (const RawField* f = FindField(*parts_, "Subject")) {
+      r.subject = f->value;
+    }
+    r.reason = "The message was " + what + ": it must be encrypted, and " +
+               reason + ".";
+    Result<std::string> text =
+        envelope::BuildFailureNotice(*policy_.templates, r);
+    if (!text.ok()) {
+      t_.log().Warning() << "failure notice: " << text.status().message();
+      return;
+    }
+    SmtpMessage notice{"", {env.sender}, *text, {}};
+    if (Status s = SendSmtp(*policy_.reinject, notice); !s.ok()) {
+      t_.log().Warning() << "failure notice not sent: " << s.message();
+      return;
+    }
+    notes_.insert("failure notice sent to the sender");
   }
 
   void Log(const Outcome& out) {
@@ -572,7 +663,10 @@ class Processor {
   const Config& config_;
   const Policy& policy_;
   std::string direction_ = "unknown";
-  std::string verb_ = "tempfailed";  // what happened, first in the line
+  std::string verb_ = "tempfailed";      // what happened, first in the line
+  std::string_view raw_;                 // the message, during Decide
+  const MessageParts* parts_ = nullptr;  // its parts, during Decide
+  std::set<std::string> must_profiles_;  // profiles of must-encrypt rules
   // The verb when the outbound steps change nothing: "passed unchanged", or
   // what the inbound steps did ("decrypted", "verified").
   std::string unchanged_verb_ = "passed unchanged";

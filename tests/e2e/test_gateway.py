@@ -28,6 +28,11 @@ recipient certificate (imported with sealctl certs import).
                  SIGUSR1 reload: no envelope can be made, the client gets
                  451 4.7.0 and nothing is delivered or queued; with
                  gateway.on_failure = "reject" it gets 550 5.7.1.
+  failure-policy over gateway.max_encrypt_size: 552 5.3.4 naming the limit
+                 and a failure notice to the sender; with
+                 gateway.on_failure_profiles = ["default=quarantine"] the
+                 same impossible mail is held in the store (sealctl
+                 quarantine list shows it) and not delivered.
   clean-exit     the milter exits 0 on SIGTERM with no error in its log.
 
 usage: test_gateway.py [--daemon PATH] [--sealctl PATH]
@@ -259,6 +264,52 @@ def main():
                 expect(len(st.postfix.queued_files()) == queued,
                        f"{policy}: something was queued")
 
+        def test_failure_policy():
+            # Over gateway.max_encrypt_size: 552 5.3.4 (gateway.oversize
+            # defaults to reject), and the internal sender is told why.
+            st.milter.write_config({**st.milter_values,
+                                    "gateway.max_encrypt_size": '"1K"'})
+            st.milter.reload()
+            before = st.sink.count()
+            _, data = message("oversize", EXTERNAL, "ssn",
+                              f"SSN {SSN}\r\n".encode() + b"x" * 2048 +
+                              b"\r\n")
+            r = st.postfix.send(data, SENDER, [EXTERNAL])
+            expect(r.code == 552 and "5.3.4" in r.text and "1024" in r.text,
+                   f"oversize: expected 552 5.3.4 naming the limit, got {r}")
+            H.wait_until(lambda: st.sink.count() > before, 30,
+                         what="the failure notice")
+            msgs = st.sink.messages()[before:]
+            expect(all(EXTERNAL not in m.rcpts for m in msgs),
+                   "the oversize message reached its recipient")
+            notices = [m for m in msgs if SENDER in m.rcpts]
+            expect(len(notices) == 1, f"{len(notices)} failure notices")
+            text = notices[0].data.decode("utf-8", "replace")
+            expect("rejected" in text and "1024" in text and SSN not in text,
+                   f"failure notice: {text[:400]}")
+            # A profile's own action: the shipped SSN rule is of profile
+            # "default"; with no way to make an envelope it is held in the
+            # store instead of tempfailed.
+            st.milter.write_config({
+                **st.milter_values, "gateway.reinject": '""',
+                "gateway.on_failure_profiles": '["default=quarantine"]'})
+            st.milter.reload()
+            before = st.sink.count()
+            _, data = message("held", EXTERNAL, "ssn",
+                              f"SSN {SSN}\r\n".encode())
+            r = send_ok(data, [EXTERNAL])
+            st.milter.wait_for_log(re.escape(r.queue_id) +
+                                   r": quarantined: .*reason=cannot-encrypt")
+            rc, out, err = run([sealctl, "quarantine", "list", "--store",
+                                store])
+            listing = out.decode("utf-8", "replace")
+            expect(rc == 0 and "cannot encrypt" in listing and
+                   EXTERNAL in listing, f"quarantine list: {listing} {err}")
+            time.sleep(QUIET_PERIOD)
+            expect(st.sink.count() == before, "the held message was delivered")
+            st.milter.write_config(st.milter_values)
+            st.milter.reload()
+
         def test_clean_exit():
             rc = st.milter.stop()
             expect(rc == 0, f"milter exit status {rc} on SIGTERM")
@@ -272,6 +323,7 @@ def main():
             ("option-headers", test_option_headers),
             ("already-encrypted", test_already_encrypted),
             ("fail-closed", test_fail_closed),
+            ("failure-policy", test_failure_policy),
             ("clean-exit", test_clean_exit),
         ], per_test_timeout=120)
         if failures:
