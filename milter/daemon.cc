@@ -28,6 +28,7 @@
 #include "milter/privileges.h"
 #include "milter/reload.h"
 #include "milter/socket.h"
+#include "milter/store_services.h"
 
 namespace seal::milter {
 namespace {
@@ -178,86 +179,13 @@ int RunDaemon(const Options& options, const ConfigSource& source, Config config,
   }
 
   // The store is opened before privileges drop (its directory may be
-  // closed to others); a store that cannot be opened is not fatal: mail
-  // that needs it is tempfailed (gateway.on_failure), other mail flows.
+  // closed to others); a store that cannot be opened is not fatal, and is
+  // tried again later (store_services.h).
   gateway::Services services;
-  std::unique_ptr<store::Store> cert_store;
-  {
-    store::StoreOptions so;
-    so.path = config.store.path;
-    so.backend = config.store.backend;
-    so.conninfo = config.store.conninfo;
-    so.busy_timeout_ms = config.store.busy_timeout_seconds * 1000;
-    Result<std::unique_ptr<store::Store>> opened = store::OpenStore(so);
-    if (opened.ok()) {
-      cert_store = std::move(opened).value();
-      services.store = cert_store.get();
-    } else {
-      services.store_error = opened.status().message();
-      Logger("startup").Warning()
-          << "certificate store unavailable: " << services.store_error
-          << "; mail that must be encrypted will be "
-          << config.gateway.on_failure << "ed";
-    }
-  }
-  // S/MIME: the master key (read as root, before the drop), the vault, the
-  // built-in CA and the trust anchors for inbound signatures. Each may be
-  // missing: inbound decryption and signing then fail as logged.
-  std::optional<store::MasterKey> master_key;
-  std::unique_ptr<store::KeyVault> vault;
-  std::unique_ptr<ca::Authority> authority;
-  if (cert_store) {
-    Result<store::MasterKey> key = store::LoadMasterKeyFile(
-        config.store.key_file,
-        id->user.empty() ? std::nullopt : std::optional<uid_t>(id->uid));
-    if (key.ok()) {
-      master_key.emplace(std::move(key).value());
-      vault = std::make_unique<store::KeyVault>(*cert_store, *master_key);
-      services.vault = vault.get();
-    } else {
-      services.key_error = key.status().message();
-      Logger("startup").Warning()
-          << "no master key: " << services.key_error
-          << "; inbound S/MIME mail cannot be decrypted and mail is not signed";
-    }
-  } else {
-    services.key_error = "certificate store unavailable";
-  }
-  if (vault) {
-    ca::CaOptions ca_options;
-    ca_options.validity_days = config.ca.validity_days;
-    ca_options.renew_before_days =
-        std::min(config.ca.renew_days, config.ca.validity_days - 1);
-    if (Result<ca::KeyType> kt = ca::ParseKeyType(config.ca.user_key_type);
-        kt.ok()) {
-      ca_options.user_key_type = *kt;
-    }
-    static store::SystemClock clock;
-    Result<std::unique_ptr<ca::Authority>> loaded =
-        ca::Authority::Load(*cert_store, *vault, ca_options, clock);
-    if (loaded.ok()) {
-      authority = std::move(loaded).value();
-      services.authority = authority.get();
-    } else {
-      Logger("startup").Info()
-          << "built-in CA not available: " << loaded.status().message()
-          << "; no signing certificates are issued";
-    }
-  }
-  {
-    std::vector<std::string> warnings;
-    Result<std::shared_ptr<const crypto::TrustStore>> trust =
-        gateway::BuildInboundTrust(config, cert_store.get(), warnings);
-    for (const std::string& w : warnings) {
-      Logger("startup").Warning() << "inbound trust: " << w;
-    }
-    if (trust.ok()) {
-      services.trust = std::move(trust).value();
-    } else {
-      Logger("startup").Warning() << "inbound signatures cannot be checked: "
-                                  << trust.status().message();
-    }
-  }
+  StoreServices store_services;
+  store_services.Open(
+      config, id->user.empty() ? std::nullopt : std::optional<uid_t>(id->uid),
+      services);
   for (const std::string& note : policy->rule_notes) {
     Logger("startup").Info() << "rules: " << note;
   }
@@ -314,6 +242,7 @@ int RunDaemon(const Options& options, const ConfigSource& source, Config config,
 
   SetSnapshotStore(&store);
   SetServices(&services);
+  store_services.StartRetry(cfg, &services);
   ReloadThread reload(&store);
   if (Status s = reload.Start(); !s.ok()) {
     return reporter.Fail(kExitOsError, s.message());
@@ -325,6 +254,7 @@ int RunDaemon(const Options& options, const ConfigSource& source, Config config,
   reporter.Ready();
 
   int rc = smfi_main();
+  store_services.Stop();
   reload.Stop();
   SetSnapshotStore(nullptr);
   SetServices(nullptr);
