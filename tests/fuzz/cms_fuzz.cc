@@ -1,8 +1,9 @@
 // libFuzzer target for inbound S/MIME parsing: arbitrary bytes as the CMS
 // of an application/pkcs7-mime entity (DER and base64), decrypted with a
 // fixed RSA key and verified against an empty trust store, as the inbound
-// path does with mail from outside. No input may crash or verify as valid.
-// Seeds: tests/fuzz/corpus/cms/.
+// path does with mail from outside, and unwrapped layer by layer (lib/crypto
+// unwrap). No input may crash or verify as valid, and an unwrap never
+// reports more layers than its limit. Seeds: tests/fuzz/corpus/cms/.
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -16,6 +17,7 @@
 #include "lib/crypto/byte_io.h"
 #include "lib/crypto/decrypt.h"
 #include "lib/crypto/trust_store.h"
+#include "lib/crypto/unwrap.h"
 #include "lib/crypto/verify.h"
 #include "lib/openssl_ptr.h"
 
@@ -81,6 +83,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         seal::crypto::VerifyEntity(ref, Trust(), {});
     if (v.ok() && v->status == seal::crypto::SignatureStatus::kValid) {
       std::abort();  // nothing is trusted: nothing can be valid
+    }
+    // The whole inbound walk, both content types: layers stay within the
+    // limit and no layer's signature is valid.
+    seal::crypto::UnwrapOptions unwrap;
+    unwrap.spool.directory = "/tmp";
+    for (std::string_view type :
+         {"application/pkcs7-mime; smime-type=enveloped-data",
+          "application/pkcs7-mime; smime-type=signed-data"}) {
+      ref.content_type = std::string(type);
+      std::string inner;
+      seal::Result<seal::crypto::UnwrapReport> r = seal::crypto::UnwrapEntity(
+          ref, Keys(), Trust(), unwrap, seal::crypto::StringSink(&inner));
+      if (!r.ok()) {
+        if (r.status().message().empty()) std::abort();
+        continue;
+      }
+      if (r->layers.size() > static_cast<size_t>(unwrap.max_layers)) {
+        std::abort();
+      }
+      const seal::crypto::VerifyResult* sig = r->signature();
+      if (sig != nullptr &&
+          sig->status == seal::crypto::SignatureStatus::kValid) {
+        std::abort();
+      }
     }
   }
   return 0;

@@ -28,8 +28,13 @@ namespace {
 
 struct World {
   World() {
-    char tmpl[] = "/tmp/seal-fuzz-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) std::abort();
+    // Under $TMPDIR: scripts/fuzz points it at its work directory, which
+    // it removes after the run.
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
+        "/seal-fuzz-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
     dir = tmpl;
     seal::Config config = seal::Config::Defaults();
     config.spool.directory = dir;
