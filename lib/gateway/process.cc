@@ -25,6 +25,7 @@
 #include "lib/mime/text_extractor.h"
 #include "lib/rules/conditions.h"
 #include "lib/rules/evaluate.h"
+#include "lib/rules/precedence.h"
 
 namespace seal::gateway {
 namespace {
@@ -140,12 +141,50 @@ class Processor {
       return t_.Fail(eval.status(), "classification");
     }
     truncated_ = eval->truncated;
+    // Released by an administrator: each held recipient gets the treatment
+    // its other rules ask for (precedence.h: a quarantine keeps how the
+    // message would be treated), so a released message that must be
+    // encrypted is encrypted, never delivered in clear.
+    bool released = false;
+    if (services_.quarantine_released) {
+      for (rules::Decision& d : eval->decisions) {
+        if (d.action != FinalAction::kQuarantine) continue;
+        std::vector<rules::FiredAction> rest;
+        for (const rules::RuleHit& h : d.fired) {
+          if (h.action != rules::Action::kQuarantine) {
+            rest.push_back({h.rule_id, h.action, h.profile});
+          }
+        }
+        rules::Outcome o =
+            rules::Combine(rest, ctx.authenticated, ctx.sender_internal);
+        d.action = o.action;
+        d.sign = o.sign;
+        d.profile = o.profile;
+        d.no_encrypt_honoured = o.no_encrypt_honoured;
+        d.no_sign_honoured = o.no_sign_honoured;
+        released = true;
+      }
+    }
 
     bool reject = false, quarantine = false, sign = false;
     std::vector<std::string> must, may;
     for (const rules::Decision& d : eval->decisions) {
       for (const rules::RuleHit& h : d.fired) rules_.insert(h.rule_id);
       for (const std::string& n : d.notes) notes_.insert(n);
+      // An honoured opt-out is always logged with the login that made it
+      // count (an ignored one has a note from the rule engine).
+      for (const rules::RuleHit& h : d.fired) {
+        const bool honoured =
+            (h.action == rules::Action::kNoEncrypt && d.no_encrypt_honoured) ||
+            (h.action == rules::Action::kNoSign && d.no_sign_honoured) ||
+            (h.action == rules::Action::kPlain &&
+             (d.no_encrypt_honoured || d.no_sign_honoured));
+        if (honoured) {
+          notes_.insert("opt-out rule '" + h.rule_id +
+                        "' honoured: authenticated as '" + env.auth_authen +
+                        "'");
+        }
+      }
       sign = sign || d.sign;
       switch (d.action) {
         case FinalAction::kReject:
@@ -183,9 +222,8 @@ class Processor {
           "Message refused by content policy (" + Join(rules_) + ")");
     }
     // --- quarantine (lib/gateway/quarantine.h) ---
-    if (quarantine && services_.quarantine_released) {
-      notes_.insert("quarantine released by an administrator");
-    } else if (quarantine) {
+    if (released) notes_.insert("quarantine released by an administrator");
+    if (quarantine) {
       Result<QuarantineMode> mode =
           ParseQuarantineMode(config_.gateway.quarantine);
       QuarantineTreatment q =

@@ -940,6 +940,13 @@ class Postfix:
     def _write_config(self):
         with open(os.path.join(self.config_dir, "main.cf"), "w") as f:
             f.write(self.main_cf())
+        sasl_dir = self.main_overrides.get("cyrus_sasl_config_path")
+        if sasl_dir:
+            # Debian's Postfix ignores cyrus_sasl_config_path and reads
+            # $config_directory/sasl/smtpd.conf (seen with strace).
+            os.makedirs(os.path.join(self.config_dir, "sasl"), exist_ok=True)
+            shutil.copy(os.path.join(sasl_dir, "smtpd.conf"),
+                        os.path.join(self.config_dir, "sasl", "smtpd.conf"))
         with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
             reinject = ""
             if self.reinject_port:
@@ -1078,11 +1085,45 @@ class Postfix:
 
     # -- sending
     def send(self, message, mail_from, rcpts, timeout=60,
-             helo="client.e2e.test", mail_options=None):
+             helo="client.e2e.test", mail_options=None, auth=None):
         """smtp_send() to this instance's smtpd."""
         return smtp_send(self.smtpd_port, message, mail_from, rcpts,
                          timeout=timeout, helo=helo,
-                         mail_options=mail_options)
+                         mail_options=mail_options, auth=auth)
+
+
+def sasl_main_cf(directory, users, realm="e2e.test"):
+    """SMTP AUTH for the private Postfix: Cyrus SASL (Debian sasl2-bin,
+    libsasl2-modules) with a sasldb in DIRECTORY/sasl holding `users`
+    ({name: password}, realm `realm`), mechanisms PLAIN and LOGIN, allowed
+    without TLS (everything is on 127.0.0.1). Returns the main.cf
+    parameters to pass as Postfix(main=...) / Stack(postfix_main=...)."""
+    sasl_dir = os.path.join(directory, "sasl")
+    os.makedirs(sasl_dir, exist_ok=True)
+    os.chmod(sasl_dir, 0o755)
+    db = os.path.join(sasl_dir, "sasldb2")
+    for name, password in users.items():
+        p = subprocess.run(["saslpasswd2", "-c", "-p", "-f", db, "-u", realm,
+                            name], input=password.encode(),
+                           capture_output=True, timeout=30)
+        if p.returncode != 0:
+            raise RuntimeError("saslpasswd2 failed: " +
+                               p.stderr.decode("utf-8", "replace"))
+    pw = pwd.getpwnam(POSTFIX_USER)
+    os.chown(db, pw.pw_uid, pw.pw_gid)
+    os.chmod(db, 0o600)
+    with open(os.path.join(sasl_dir, "smtpd.conf"), "w") as f:
+        f.write("pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
+                f"sasldb_path: {db}\nmech_list: PLAIN LOGIN\n")
+    return {
+        "smtpd_sasl_auth_enable": "yes",
+        "smtpd_sasl_type": "cyrus",
+        "smtpd_sasl_path": "smtpd",
+        "cyrus_sasl_config_path": sasl_dir,
+        "smtpd_sasl_local_domain": realm,
+        "smtpd_sasl_security_options": "noanonymous",
+        "smtpd_tls_auth_only": "no",
+    }
 
 
 # Queue ids in the reply to the message text: Postfix "250 2.0.0 Ok: queued
@@ -1093,12 +1134,13 @@ QUEUE_ID_RES = (re.compile(r"queued as ([0-9A-Za-z]+)"),
 
 
 def smtp_send(port, message, mail_from, rcpts, timeout=60,
-              helo="client.e2e.test", mail_options=None):
+              helo="client.e2e.test", mail_options=None, auth=None):
     """Sends `message` (bytes, CRLF line ends, ending in CRLF) to
     127.0.0.1:port with smtplib, which dot-stuffs it and appends nothing.
-    BODY=8BITMIME is declared when the message has 8-bit bytes. Never raises
-    for an SMTP error: returns a SendResult (queue_id from the final reply
-    of Postfix or Sendmail)."""
+    BODY=8BITMIME is declared when the message has 8-bit bytes. With auth
+    = (user, password) it logs in with SMTP AUTH first (a refusal is a
+    SendResult at stage "auth"). Never raises for an SMTP error: returns a
+    SendResult (queue_id from the final reply of Postfix or Sendmail)."""
     if isinstance(message, str):
         message = message.encode("utf-8")
     if not message.endswith(b"\r\n"):
@@ -1119,6 +1161,13 @@ def smtp_send(port, message, mail_from, rcpts, timeout=60,
         code, text = client.ehlo()
         if code != 250:
             return SendResult("ehlo", code, _text(text))
+        if auth is not None:
+            try:
+                code, text = client.login(auth[0], auth[1])
+            except smtplib.SMTPAuthenticationError as e:
+                return SendResult("auth", e.smtp_code, _text(e.smtp_error))
+            except smtplib.SMTPNotSupportedError as e:
+                return SendResult("auth", 0, str(e))
         code, text = client.mail(mail_from, options)
         if code != 250:
             return SendResult("mail", code, _text(text))
