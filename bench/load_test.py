@@ -15,7 +15,7 @@ inside it). Reported per side: msg/s, p50/p99 of that time for the 10 KB
 messages and for all, and the ratio B/A of msg/s; sealmilter's peak RSS
 while the sessions are open, divided by the sessions, and its RSS before
 and after (bounded memory); and, unless --quick, the milter's own time for
-a 20 MB plain and a 20 MB S/MIME message from its log line (GB/s).
+a 50 MB plain and a 50 MB S/MIME message from its log line (GB/s).
 
 Checks, and exits 1 on failure, only what must hold whatever the machine's
 speed: every message accepted by Postfix reached the sink exactly once,
@@ -50,6 +50,8 @@ EXTERNAL = "bob@example.net"
 CERT_RCPT = "carol@partner.test"
 SSN = "078-05-1120"
 TIME_CAP = 600  # seconds for the whole run, whatever the options
+QUICK_CAP = 85  # seconds for --quick
+BIG_MB = 50  # the large-message throughput figure
 
 
 def make_messages(count, seed, tag, quick):
@@ -188,14 +190,14 @@ def pct(values, p):
 
 
 def large_throughput(st, work):
-    """GB/s of the milter's own time (log line time=) for 20 MB messages."""
+    """GB/s of the milter's own time (log line time=) for BIG_MB messages."""
     out = {}
     for kind in ("plain", "smime"):
         rcpt = CERT_RCPT if kind == "smime" else EXTERNAL
         subject = "# big" if kind == "smime" else "big"
         msgid = f"<big.{kind}.{os.getpid()}@bench.test>"
         line = b"The quick brown fox jumps over the lazy dog 0123456789.\r\n"
-        body = line * (20 * 1024 * 1024 // len(line))
+        body = line * (BIG_MB * 1024 * 1024 // len(line))
         data = (f"From: <{SENDER}>\r\nTo: <{rcpt}>\r\nSubject: {subject}\r\n"
                 f"Message-ID: {msgid}\r\nMIME-Version: 1.0\r\n"
                 "Content-Type: text/plain\r\n\r\n").encode() + body
@@ -207,9 +209,12 @@ def large_throughput(st, work):
                                    r": \S.*size=(\d+) .*time=([0-9.]+)ms",
                                    timeout=120)
         if m:
+            # GB/s of the message as sent; the log's size= is what left
+            # the milter (larger for S/MIME: base64 of the ciphertext).
             size, ms = int(m.group(1)), float(m.group(2))
-            out[kind] = f"{size / (ms / 1000) / 1e9:.2f} GB/s " \
-                        f"({size / 1e6:.0f} MB in {ms:.0f} ms)"
+            out[kind] = f"{len(data) / (ms / 1000) / 1e9:.3f} GB/s " \
+                        f"({len(data) / 1e6:.0f} MB in, {size / 1e6:.0f} " \
+                        f"MB out, {ms:.0f} ms)"
     return out
 
 
@@ -232,7 +237,7 @@ def main():
     if not (a.sealmilter and a.noop and a.sealctl):
         print("load_test: give --sealmilter, --noop and --sealctl")
         return 2
-    deadline = time.monotonic() + TIME_CAP
+    deadline = time.monotonic() + (QUICK_CAP if a.quick else TIME_CAP)
     work = tempfile.mkdtemp(prefix="sealmilter-load-")
     os.chmod(work, 0o755)
     _, cert = H.make_smime_cert(work, CERT_RCPT, "carol")
@@ -241,7 +246,12 @@ def main():
         "store.path": H.toml_string(store),
         "gateway.internal_domains": '["example.org"]',
         "log.level": '"info"',
+        # Room for the BIG_MB messages; everything else stays as shipped
+        # (rules.max_scan_bytes 32M: the scan stops there).
+        "spool.max_size": '"128M"',
+        "gateway.max_encrypt_size": '"64M"',
     }
+    postfix_main = {"message_size_limit": str(128 * 1024 * 1024)}
     figures = {"noop": [], "sealmilter": []}
     problems = []
     large = {}
@@ -249,9 +259,11 @@ def main():
     try:
         stacks["noop"] = H.Stack(os.path.abspath(a.noop),
                                  milter_values=values, reinject=True,
+                                 postfix_main=postfix_main,
                                  prefix="sealmilter-load-a-").start()
         stacks["sealmilter"] = H.Stack(os.path.abspath(a.sealmilter),
                                        milter_values=values, reinject=True,
+                                       postfix_main=postfix_main,
                                        prefix="sealmilter-load-b-").start()
         stacks["noop"].is_sealmilter = False
         stacks["sealmilter"].is_sealmilter = True
@@ -314,7 +326,7 @@ def main():
               f"({max(x['rss_peak'] for x in f) // sessions} KiB per "
               f"session), after {f[-1]['rss_after']} KiB")
     for kind, text in large.items():
-        print(f"  20 MB {kind}: {text} (the milter's own time)")
+        print(f"  {BIG_MB} MB {kind}: {text} (the milter's own time)")
     if problems:
         print("PROBLEMS:")
         for p in problems[:30]:
