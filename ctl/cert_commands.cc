@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "ctl/command.h"
+#include "ctl/store_options.h"
 #include "lib/ca/authority.h"
 #include "lib/ca/key_type.h"
 #include "lib/config.h"
@@ -268,10 +269,7 @@ Result<store::StoreOptions> StoreOptionsFromArgs(const Args& args) {
     }
     Result<Config> config = LoadConfig(source);
     if (!config.ok()) return config.status();
-    options.backend = config->store.backend;
-    options.path = config->store.path;
-    options.conninfo = config->store.conninfo;
-    options.busy_timeout_ms = config->store.busy_timeout_seconds * 1000;
+    options = StoreOptionsFor(*config, std::nullopt);
   }
   // --store names a SQLite file, whatever the configuration's backend.
   if (args.Has("--store")) {

@@ -8,8 +8,9 @@ namespace {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto group : {ConfigCommands, RulesCommands, CertCommands,
-                     EnvelopeCommands, QuarantineCommands}) {
+  for (auto group :
+       {ConfigCommands, RulesCommands, CertCommands, EnvelopeCommands,
+        EnvelopeAdminCommands, QuarantineCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   return all;

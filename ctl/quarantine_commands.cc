@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "ctl/command.h"
+#include "ctl/store_options.h"
 #include "lib/config.h"
 #include "lib/gateway/apply_plan.h"
 #include "lib/gateway/policy.h"
@@ -159,10 +160,10 @@ Result<Config> ConfigFromArgs(const Args& args) {
 
 Result<std::unique_ptr<store::Store>> OpenFromConfig(const Config& config,
                                                      const Args& args) {
-  store::StoreOptions options;
-  options.path = config.store.path;
-  options.busy_timeout_ms = config.store.busy_timeout_seconds * 1000;
-  if (args.Has("--store")) options.path = args.Value("--store");
+  store::StoreOptions options = StoreOptionsFor(
+      config, args.Has("--store")
+                  ? std::optional<std::string>(args.Value("--store"))
+                  : std::nullopt);
   options.create_if_missing = false;
   Result<std::unique_ptr<store::Store>> s = store::OpenStore(options);
   if (!s.ok() && s.status().code() == StatusCode::kNotFound) {

@@ -104,6 +104,21 @@ class PgStore final : public Store {
                               std::vector<QuarantineState> from,
                               QuarantineState to, int64_t at,
                               const std::string& by) override;
+  // Envelopes (sqlite_envelopes.cc / pg_envelopes.cc).
+  Status DoPutEnvelope(const EnvelopeRecord& rec) override;
+  Result<EnvelopeRecord> DoGetEnvelope(const std::string& id) override;
+  Result<std::vector<EnvelopeRecord>> DoListEnvelopes(
+      const EnvelopeFilter& filter, int64_t now) override;
+  Status DoRevokeEnvelope(const std::string& id, int64_t at,
+                          const std::string& by,
+                          const std::string& reason) override;
+  Status DoSetEnvelopeExpiry(const std::string& id, int64_t at) override;
+  Result<EnvelopeRecord> DoNoteEnvelopeOpened(const std::string& id,
+                                              int64_t at) override;
+  Result<bool> DoClaimReadReceipt(const std::string& id, int64_t at) override;
+  Status DoRecordPortalAudit(const PortalAuditRecord& rec) override;
+  Result<std::vector<PortalAuditRecord>> DoListPortalAudit(
+      const std::string& envelope_id, size_t limit) override;
 
  private:
   PgStore(const StoreOptions& options, std::string describe);
@@ -121,6 +136,10 @@ class PgStore final : public Store {
   Result<T> Run(F&& fn);
   template <typename F>
   Status RunStatus(F&& fn);
+  // Run's twin for pg_envelopes.cc (a template is visible only in the file
+  // that defines it).
+  template <typename T, typename F>
+  Result<T> RunEnvelopes(F&& fn);
 
   const std::string conninfo_;  // may name a passfile, never a password
   const std::string describe_;

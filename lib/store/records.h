@@ -160,6 +160,7 @@ struct StoreLimits {
   size_t max_event_text_bytes = 4096;
   size_t max_quarantine_bytes = 50u << 20;  // one quarantined message
   size_t max_quarantine_recipients = 1000;
+  size_t max_envelope_recipients = 1000;  // who may open one envelope
 };
 
 }  // namespace seal::store

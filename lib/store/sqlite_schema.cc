@@ -106,6 +106,45 @@ CREATE TABLE quarantine (
 CREATE INDEX quarantine_state ON quarantine (state, created_at);
 )sql";
 
+// Version 4: secure envelopes with a portal slot, and the portal's audit
+// trail. `recipients` holds one address per line, as in the quarantine.
+constexpr const char* kV4 = R"sql(
+CREATE TABLE envelopes (
+  seq             INTEGER PRIMARY KEY,
+  id              TEXT    NOT NULL UNIQUE,
+  created_at      INTEGER NOT NULL,
+  expires_at      INTEGER NOT NULL DEFAULT 0,
+  sender          TEXT    NOT NULL,
+  recipients      TEXT    NOT NULL,
+  portal_key_id   TEXT    NOT NULL,
+  security        TEXT    NOT NULL CHECK (security IN
+                    ('high', 'medium', 'none')),
+  opt_reply       INTEGER NOT NULL,
+  opt_reply_all   INTEGER NOT NULL,
+  opt_forward     INTEGER NOT NULL,
+  opt_read_receipt INTEGER NOT NULL,
+  revoked_at      INTEGER NOT NULL DEFAULT 0,
+  revoked_by      TEXT    NOT NULL DEFAULT '',
+  revoke_reason   TEXT    NOT NULL DEFAULT '',
+  first_opened_at INTEGER NOT NULL DEFAULT 0,
+  open_count      INTEGER NOT NULL DEFAULT 0,
+  receipt_sent_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX envelopes_created ON envelopes (created_at);
+CREATE INDEX envelopes_sender ON envelopes (sender, created_at);
+CREATE TABLE portal_audit (
+  id          INTEGER PRIMARY KEY,
+  at          INTEGER NOT NULL,
+  envelope_id TEXT    NOT NULL,
+  email       TEXT    NOT NULL,
+  action      TEXT    NOT NULL,
+  remote_addr TEXT    NOT NULL,
+  user_agent  TEXT    NOT NULL,
+  detail      TEXT    NOT NULL
+);
+CREATE INDEX portal_audit_envelope ON portal_audit (envelope_id, id);
+)sql";
+
 Result<int64_t> QueryInt(sqlite3* db, const char* sql) {
   sqlite3_stmt* raw = nullptr;
   int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
@@ -129,6 +168,7 @@ const std::vector<Migration>& SqliteMigrations() {
       {1, "certificates, addresses, domains, private keys, CRLs", kV1},
       {2, "SMIMECapabilities and audit events", kV2},
       {3, "quarantined messages", kV3},
+      {4, "secure envelopes and the portal audit trail", kV4},
   };
   return kMigrations;
 }

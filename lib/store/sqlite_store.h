@@ -89,6 +89,21 @@ class SqliteStore final : public Store {
                               std::vector<QuarantineState> from,
                               QuarantineState to, int64_t at,
                               const std::string& by) override;
+  // Envelopes (sqlite_envelopes.cc / pg_envelopes.cc).
+  Status DoPutEnvelope(const EnvelopeRecord& rec) override;
+  Result<EnvelopeRecord> DoGetEnvelope(const std::string& id) override;
+  Result<std::vector<EnvelopeRecord>> DoListEnvelopes(
+      const EnvelopeFilter& filter, int64_t now) override;
+  Status DoRevokeEnvelope(const std::string& id, int64_t at,
+                          const std::string& by,
+                          const std::string& reason) override;
+  Status DoSetEnvelopeExpiry(const std::string& id, int64_t at) override;
+  Result<EnvelopeRecord> DoNoteEnvelopeOpened(const std::string& id,
+                                              int64_t at) override;
+  Result<bool> DoClaimReadReceipt(const std::string& id, int64_t at) override;
+  Status DoRecordPortalAudit(const PortalAuditRecord& rec) override;
+  Result<std::vector<PortalAuditRecord>> DoListPortalAudit(
+      const std::string& envelope_id, size_t limit) override;
 
  private:
   SqliteStore(const StoreOptions& options, sqlite3* db);
@@ -105,6 +120,8 @@ class SqliteStore final : public Store {
   Result<bool> HasKey(int64_t cert_id);
   Result<CertificateRecord> One(Result<std::vector<CertificateRecord>> rows,
                                 std::string not_found);
+  // The envelope with that id (kNotFound) (sqlite_envelopes.cc).
+  Result<EnvelopeRecord> LoadEnvelope(const std::string& id);
 
   const std::string path_;
   std::mutex mu_;

@@ -448,4 +448,155 @@ Status Store::DeleteQuarantine(std::string_view id, std::string_view by) {
       QuarantineState::kDeleted, clock_->Now(), std::string(by));
 }
 
+// --- Envelopes (portal) ----------------------------------------------------
+
+namespace {
+
+constexpr size_t kMaxKeyIdBytes = 128;
+constexpr size_t kMaxActionBytes = 64;
+
+}  // namespace
+
+Result<EnvelopeRecord> Store::PutEnvelope(const EnvelopeRecord& rec) {
+  EnvelopeRecord normal;
+  Result<std::string> id = NormalizeEnvelopeId(rec.id);
+  if (!id.ok()) return id.status();
+  normal.id = std::move(*id);
+  if (rec.recipients.empty()) {
+    return InvalidArgumentError("an envelope needs a recipient");
+  }
+  if (rec.recipients.size() > limits_.max_envelope_recipients) {
+    return ResourceExhaustedError(
+        "more than " + std::to_string(limits_.max_envelope_recipients) +
+        " envelope recipients");
+  }
+  for (const std::string& r : rec.recipients) {
+    Result<std::string> a = NormalizeAddress(r);
+    if (!a.ok()) return a.status();
+    SEAL_RETURN_IF_ERROR(CheckLine("recipient", *a, kMaxAddressBytes));
+    normal.recipients.push_back(std::move(*a));
+  }
+  if (!rec.sender.empty()) {
+    Result<std::string> a = NormalizeAddress(rec.sender);
+    if (!a.ok()) return a.status();
+    SEAL_RETURN_IF_ERROR(CheckLine("sender", *a, kMaxAddressBytes));
+    normal.sender = std::move(*a);
+  }
+  SEAL_RETURN_IF_ERROR(
+      CheckLine("portal key id", rec.portal_key_id, kMaxKeyIdBytes));
+  if (rec.expires_at < 0) {
+    return InvalidArgumentError("an envelope expiry cannot be negative");
+  }
+  normal.created_at = clock_->Now();
+  normal.expires_at = rec.expires_at;
+  normal.portal_key_id = rec.portal_key_id;
+  normal.security = rec.security;
+  normal.reply = rec.reply;
+  normal.reply_all = rec.reply_all;
+  normal.forward = rec.forward;
+  normal.read_receipt = rec.read_receipt;
+  SEAL_RETURN_IF_ERROR(DoPutEnvelope(normal));
+  return normal;
+}
+
+Result<EnvelopeRecord> Store::GetEnvelope(std::string_view id) {
+  Result<std::string> normal = NormalizeEnvelopeId(id);
+  if (!normal.ok()) return normal.status();
+  return DoGetEnvelope(*normal);
+}
+
+Result<std::vector<EnvelopeRecord>> Store::ListEnvelopes(
+    const EnvelopeFilter& filter) {
+  EnvelopeFilter normal = filter;
+  if (!filter.sender.empty()) {
+    Result<std::string> a = NormalizeAddress(filter.sender);
+    if (!a.ok()) return a.status();
+    normal.sender = std::move(*a);
+  }
+  if (!filter.recipient.empty()) {
+    Result<std::string> a = NormalizeAddress(filter.recipient);
+    if (!a.ok()) return a.status();
+    normal.recipient = std::move(*a);
+  }
+  return DoListEnvelopes(normal, clock_->Now());
+}
+
+Status Store::RevokeEnvelope(std::string_view id, std::string_view by,
+                             std::string_view reason) {
+  Result<std::string> normal = NormalizeEnvelopeId(id);
+  if (!normal.ok()) return normal.status();
+  if (by.empty()) return InvalidArgumentError("who revokes it is not named");
+  SEAL_RETURN_IF_ERROR(CheckLine("revoking user", by, kMaxActorBytes));
+  SEAL_RETURN_IF_ERROR(
+      CheckLine("revoke reason", reason, limits_.max_event_text_bytes));
+  return DoRevokeEnvelope(*normal, clock_->Now(), std::string(by),
+                          std::string(reason));
+}
+
+Status Store::SetEnvelopeExpiry(std::string_view id, int64_t at) {
+  Result<std::string> normal = NormalizeEnvelopeId(id);
+  if (!normal.ok()) return normal.status();
+  if (at < -1) return InvalidArgumentError("an envelope expiry is negative");
+  if (at == -1) at = clock_->Now();
+  return DoSetEnvelopeExpiry(*normal, at);
+}
+
+Result<EnvelopeRecord> Store::NoteEnvelopeOpened(std::string_view id) {
+  Result<std::string> normal = NormalizeEnvelopeId(id);
+  if (!normal.ok()) return normal.status();
+  return DoNoteEnvelopeOpened(*normal, clock_->Now());
+}
+
+Result<bool> Store::ClaimReadReceipt(std::string_view id) {
+  Result<std::string> normal = NormalizeEnvelopeId(id);
+  if (!normal.ok()) return normal.status();
+  return DoClaimReadReceipt(*normal, clock_->Now());
+}
+
+Status Store::RecordPortalAudit(const PortalAuditRecord& rec) {
+  PortalAuditRecord normal;
+  if (!rec.envelope_id.empty()) {
+    Result<std::string> id = NormalizeEnvelopeId(rec.envelope_id);
+    if (!id.ok()) return id.status();
+    normal.envelope_id = std::move(*id);
+  }
+  if (rec.action.empty() || rec.action.size() > kMaxActionBytes) {
+    return InvalidArgumentError("a portal audit action is 1 to " +
+                                std::to_string(kMaxActionBytes) + " bytes");
+  }
+  for (char c : rec.action) {
+    if (!((c >= 'a' && c <= 'z') || c == '_')) {
+      return InvalidArgumentError("a portal audit action is [a-z_]");
+    }
+  }
+  SEAL_RETURN_IF_ERROR(CheckLine("email", rec.email, kMaxAddressBytes));
+  SEAL_RETURN_IF_ERROR(
+      CheckLine("remote address", rec.remote_addr, kMaxActorBytes));
+  SEAL_RETURN_IF_ERROR(
+      CheckLine("user agent", rec.user_agent, limits_.max_event_text_bytes));
+  SEAL_RETURN_IF_ERROR(
+      CheckLine("audit detail", rec.detail, limits_.max_event_text_bytes));
+  normal.at = clock_->Now();
+  normal.email = rec.email;
+  for (char& c : normal.email) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  normal.action = rec.action;
+  normal.remote_addr = rec.remote_addr;
+  normal.user_agent = rec.user_agent;
+  normal.detail = rec.detail;
+  return DoRecordPortalAudit(normal);
+}
+
+Result<std::vector<PortalAuditRecord>> Store::ListPortalAudit(
+    std::string_view envelope_id, size_t limit) {
+  std::string id;
+  if (!envelope_id.empty()) {
+    Result<std::string> normal = NormalizeEnvelopeId(envelope_id);
+    if (!normal.ok()) return normal.status();
+    id = std::move(*normal);
+  }
+  return DoListPortalAudit(id, limit);
+}
+
 }  // namespace seal::store

@@ -30,6 +30,17 @@
 //   the metadata). Ids are checked for form before any lookup: a malformed
 //   one is kInvalidArgument, an unknown one kNotFound; a change the state
 //   forbids (releasing twice, deleting twice) is kFailedPrecondition.
+// - Envelopes (envelope_records.h): a record is written once, under the
+//   envelope's own 32-hex-digit id (a duplicate is kFailedPrecondition),
+//   before the envelope leaves the milter. Afterwards only these change:
+//   revocation (once; again is kFailedPrecondition), the expiry (any time,
+//   also after revocation), the open count with the first opening (each
+//   NoteEnvelopeOpened adds one, atomically), and the read receipt:
+//   ClaimReadReceipt is true for exactly one caller over all hosts sharing
+//   the database, and only if the sender asked for one; it is false once
+//   claimed, for an envelope without read_receipt, and for a revoked one.
+//   Ids are checked for form first (kInvalidArgument), then looked up
+//   (kNotFound). The portal audit trail is append-only, newest first.
 // - Errors: kNotFound (no such record), kInvalidArgument (malformed
 //   argument), kParseError (not DER; or a corrupt database),
 //   kResourceExhausted (over a StoreLimits cap), kFailedPrecondition (state
@@ -48,6 +59,7 @@
 
 #include "lib/status.h"
 #include "lib/store/clock.h"
+#include "lib/store/envelope_records.h"
 #include "lib/store/records.h"
 
 namespace seal::store {
@@ -158,6 +170,36 @@ class Store {
   // held or released → deleted: the message bytes are erased.
   Status DeleteQuarantine(std::string_view id, std::string_view by);
 
+  // --- Envelopes (portal) ----------------------------------------------
+
+  // Stores `rec` (created_at and the store-kept fields are set here;
+  // recipients and sender are lower-cased). kInvalidArgument for a
+  // malformed id, no recipients, a malformed address, a negative expiry or
+  // control characters; kResourceExhausted over max_envelope_recipients or
+  // max_event_text_bytes; kFailedPrecondition for a known id.
+  Result<EnvelopeRecord> PutEnvelope(const EnvelopeRecord& rec);
+  Result<EnvelopeRecord> GetEnvelope(std::string_view id);
+  // Newest created_at first; `state` is judged at the clock's now.
+  Result<std::vector<EnvelopeRecord>> ListEnvelopes(
+      const EnvelopeFilter& filter = {});
+  // Not revoked → revoked now by `by` (required) for `reason` (may be "").
+  Status RevokeEnvelope(std::string_view id, std::string_view by,
+                        std::string_view reason);
+  // `at` 0 = never expires, -1 = now (the clock's), else Unix seconds.
+  Status SetEnvelopeExpiry(std::string_view id, int64_t at);
+  // open_count + 1; first_opened_at = now on the first opening. Returns the
+  // record after the change.
+  Result<EnvelopeRecord> NoteEnvelopeOpened(std::string_view id);
+  // See the class comment; sets receipt_sent_at when true.
+  Result<bool> ClaimReadReceipt(std::string_view id);
+  // `rec.id` and `rec.at` are set here. The envelope id may be "" and need
+  // not be a stored envelope (a refusal for an unknown one is audited too).
+  Status RecordPortalAudit(const PortalAuditRecord& rec);
+  // For one envelope, or every one with `envelope_id` ""; newest first, at
+  // most `limit` (0: all).
+  Result<std::vector<PortalAuditRecord>> ListPortalAudit(
+      std::string_view envelope_id, size_t limit);
+
  protected:
   // `clock` may be null (SystemClock); it must outlive the store.
   Store(StoreLimits limits, const Clock* clock);
@@ -219,6 +261,28 @@ class Store {
                                       std::vector<QuarantineState> from,
                                       QuarantineState to, int64_t at,
                                       const std::string& by) = 0;
+
+  // Envelope hooks: ids are normalised, records complete. A duplicate id is
+  // kFailedPrecondition; an unknown id kNotFound.
+  virtual Status DoPutEnvelope(const EnvelopeRecord& rec) = 0;
+  virtual Result<EnvelopeRecord> DoGetEnvelope(const std::string& id) = 0;
+  // Newest created_at first (ties: put last first); `now` judges state.
+  virtual Result<std::vector<EnvelopeRecord>> DoListEnvelopes(
+      const EnvelopeFilter& filter, int64_t now) = 0;
+  // Atomically: kFailedPrecondition when already revoked.
+  virtual Status DoRevokeEnvelope(const std::string& id, int64_t at,
+                                  const std::string& by,
+                                  const std::string& reason) = 0;
+  virtual Status DoSetEnvelopeExpiry(const std::string& id, int64_t at) = 0;
+  virtual Result<EnvelopeRecord> DoNoteEnvelopeOpened(const std::string& id,
+                                                      int64_t at) = 0;
+  // Atomically sets receipt_sent_at = `at` where read_receipt is asked, not
+  // yet sent and not revoked; true when this call set it.
+  virtual Result<bool> DoClaimReadReceipt(const std::string& id,
+                                          int64_t at) = 0;
+  virtual Status DoRecordPortalAudit(const PortalAuditRecord& rec) = 0;
+  virtual Result<std::vector<PortalAuditRecord>> DoListPortalAudit(
+      const std::string& envelope_id, size_t limit) = 0;
 
  private:
   Result<CertificateRecord> ParseForPut(std::string_view der, CertSource source,

@@ -1,7 +1,9 @@
-// Concurrent use: four threads sharing one SqliteStore, and four threads
-// each with their own connection to one file (as separate milter processes
-// would). Catch2 assertions are not thread-safe, so threads count failures
-// and the main thread checks the counts.
+// Concurrent use: four threads sharing one Store, four threads each with
+// their own connection to one database (as separate milter processes
+// would), and four connections opening (migrating) a new database at once.
+// Backend-independent: runs on SQLite and, under run_pg_tests.py, on
+// PostgreSQL (testing::TestDb). Catch2 assertions are not thread-safe, so
+// threads count failures and the main thread checks the counts.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <string>
@@ -10,7 +12,7 @@
 
 #include "lib/store/key_vault.h"
 #include "lib/store/master_key.h"
-#include "lib/store/sqlite_store.h"
+#include "lib/store/open_store.h"
 #include "tests/unit/store/store_test_util.h"
 
 namespace seal::store {
@@ -19,8 +21,8 @@ namespace {
 using testing::CertSpec;
 using testing::kNow;
 using testing::MakeCert;
-using testing::TempDir;
 using testing::TestCert;
+using testing::TestDb;
 
 constexpr int kThreads = 4;
 constexpr int kPerThread = 12;
@@ -89,9 +91,9 @@ void CheckTotals(Store& store) {
 }
 
 TEST_CASE("four threads share one store") {
-  TempDir dir;
+  TestDb db;
   std::vector<Work> work = MakeWork();
-  auto store = testing::OpenFresh(dir.File("shared.db"));
+  auto store = db.Open();
   MasterKey master = testing::TestMasterKey('c');
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
@@ -105,15 +107,14 @@ TEST_CASE("four threads share one store") {
   CheckTotals(*store);
 }
 
-TEST_CASE("four connections write one file at the same time") {
-  TempDir dir;
-  std::string path = dir.File("multi.db");
-  testing::OpenFresh(path).reset();  // create and migrate once
+TEST_CASE("four connections write one database at the same time") {
+  TestDb db;
+  db.Open().reset();  // create and migrate once
   std::vector<Work> work = MakeWork();
   MasterKey master = testing::TestMasterKey('d');
-  std::vector<std::unique_ptr<SqliteStore>> stores;
+  std::vector<std::unique_ptr<Store>> stores;
   for (int t = 0; t < kThreads; ++t) {
-    stores.push_back(testing::OpenFresh(path));
+    stores.push_back(db.Open());
   }
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
@@ -127,22 +128,19 @@ TEST_CASE("four connections write one file at the same time") {
   CheckTotals(*stores[0]);
 }
 
-TEST_CASE("four connections open a brand-new file at the same time") {
-  TempDir dir;
-  std::string path = dir.File("race.db");
+TEST_CASE("four connections open a brand-new database at the same time") {
+  TestDb db;
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
-      Result<std::unique_ptr<SqliteStore>> s =
-          SqliteStore::Open(testing::OptionsFor(path));
+      Result<std::unique_ptr<Store>> s = OpenStore(db.Options());
       if (!s.ok() || !(*s)->RecordEvent("open", "", "").ok()) ++failures;
     });
   }
   for (std::thread& th : threads) th.join();
   CHECK(failures.load() == 0);
-  CHECK(testing::OpenFresh(path)->RecentEvents(10)->size() ==
-        static_cast<size_t>(kThreads));
+  CHECK(db.Open()->RecentEvents(10)->size() == static_cast<size_t>(kThreads));
 }
 
 }  // namespace

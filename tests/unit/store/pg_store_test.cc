@@ -276,6 +276,82 @@ TEST_CASE("pg: quarantine round trip and state machine") {
   CHECK(store->ListQuarantine(held)->size() == 1);
 }
 
+TEST_CASE("pg: envelope records, revocation, receipt claimed once") {
+  Schema schema;
+  FakeClock clock(kNow);
+  auto host_a = schema.Open(&clock);
+  auto host_b = schema.Open(&clock);
+  const std::string id = "0123456789abcdef0123456789abcdef";
+  EnvelopeRecord rec;
+  rec.id = "0123456789ABCDEF0123456789ABCDEF";
+  rec.sender = "Alice@Example.com";
+  rec.recipients = {"bob@example.org", "carol@example.org"};
+  rec.portal_key_id = "k1-00";
+  rec.read_receipt = true;
+  rec.expires_at = kNow + 100;
+  REQUIRE(host_a->PutEnvelope(rec).ok());
+  CHECK(host_b->PutEnvelope(rec).status().code() ==
+        StatusCode::kFailedPrecondition);
+  Result<EnvelopeRecord> got = host_b->GetEnvelope(id);
+  REQUIRE(got.ok());
+  CHECK(got->sender == "alice@example.com");
+  CHECK(got->recipients == rec.recipients);
+  CHECK(got->read_receipt);
+  CHECK(host_a->GetEnvelope("'; DROP TABLE envelopes").status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(host_a->GetEnvelope(std::string(32, 'f')).status().code() ==
+        StatusCode::kNotFound);
+  EnvelopeFilter f;
+  f.recipient = "carol@example.org";
+  CHECK(host_a->ListEnvelopes(f)->size() == 1);
+  f.recipient = "arol@example.org";
+  CHECK(host_a->ListEnvelopes(f)->empty());
+  // Two hosts, several threads each: one read receipt.
+  std::atomic<int> wins{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      Store& s = (i % 2 == 0) ? *host_a : *host_b;
+      for (int n = 0; n < 5; ++n) {
+        Result<bool> r = s.ClaimReadReceipt(id);
+        if (!r.ok()) {
+          ++errors;
+        } else if (*r) {
+          ++wins;
+        }
+        if (!s.NoteEnvelopeOpened(id).ok()) ++errors;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(errors == 0);
+  CHECK(wins == 1);
+  CHECK(host_a->GetEnvelope(id)->open_count == 40);
+  CHECK(host_a->GetEnvelope(id)->first_opened_at == kNow);
+  REQUIRE(host_a->SetEnvelopeExpiry(id, -1).ok());
+  f = {};
+  f.state = EnvelopeState::kExpired;
+  CHECK(host_b->ListEnvelopes(f)->size() == 1);
+  REQUIRE(host_b->RevokeEnvelope(id, "b", "oops").ok());
+  CHECK(host_a->RevokeEnvelope(id, "a", "").code() ==
+        StatusCode::kFailedPrecondition);
+  CHECK(host_a->GetEnvelope(id)->revoked_by == "b");
+  PortalAuditRecord audit;
+  audit.envelope_id = id;
+  audit.action = "denied_revoked";
+  audit.email = "bob@example.org";
+  REQUIRE(host_a->RecordPortalAudit(audit).ok());
+  audit.envelope_id = "";
+  audit.action = "login_failed";
+  REQUIRE(host_b->RecordPortalAudit(audit).ok());
+  CHECK(host_b->ListPortalAudit(id, 0)->size() == 1);
+  Result<std::vector<PortalAuditRecord>> all = host_a->ListPortalAudit("", 0);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 2);
+  CHECK((*all)[0].action == "login_failed");
+}
+
 TEST_CASE("pg: hostile input stays data") {
   Schema schema;
   auto store = schema.Open();

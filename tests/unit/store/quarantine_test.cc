@@ -2,6 +2,8 @@
 // (binary, large), the state machine held → released → deleted with its
 // errors, listing order and filters, the size and count caps, malformed
 // and hostile input, and concurrent puts from threads and connections.
+// Backend-independent: runs on SQLite and, under run_pg_tests.py, on
+// PostgreSQL (testing::TestDb).
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <set>
@@ -10,16 +12,14 @@
 #include <vector>
 
 #include "lib/store/hex.h"
-#include "lib/store/sqlite_store.h"
+#include "lib/store/open_store.h"
 #include "tests/unit/store/store_test_util.h"
 
 namespace seal::store {
 namespace {
 
 using testing::kNow;
-using testing::OpenFresh;
-using testing::OptionsFor;
-using testing::TempDir;
+using testing::TestDb;
 
 QuarantineRecord Info(std::vector<std::string> rcpts = {"bob@example.org"}) {
   QuarantineRecord info;
@@ -36,9 +36,9 @@ const std::string kMessage =
     "Subject: hello\r\nFrom: alice@example.com\r\n\r\nIBAN DE89...\r\n";
 
 TEST_CASE("quarantine: a message round-trips with its metadata") {
-  TempDir dir;
+  TestDb db;
   FakeClock clock(kNow);
-  auto store = OpenFresh(dir.File("q.db"), &clock);
+  auto store = db.Open(&clock);
   Result<QuarantineRecord> put = store->PutQuarantine(
       kMessage, Info({"bob@example.org", "Carol@Example.org"}));
   REQUIRE(put.ok());
@@ -74,8 +74,8 @@ TEST_CASE("quarantine: a message round-trips with its metadata") {
 }
 
 TEST_CASE("quarantine: the SHA-256 is of the exact bytes") {
-  TempDir dir;
-  auto store = OpenFresh(dir.File("q.db"));
+  TestDb db;
+  auto store = db.Open();
   // SHA-256("abc").
   Result<QuarantineRecord> put = store->PutQuarantine("abc", Info());
   REQUIRE(put.ok());
@@ -84,8 +84,8 @@ TEST_CASE("quarantine: the SHA-256 is of the exact bytes") {
 }
 
 TEST_CASE("quarantine: a large binary body is kept byte for byte") {
-  TempDir dir;
-  auto store = OpenFresh(dir.File("q.db"));
+  TestDb db;
+  auto store = db.Open();
   std::string big;
   big.reserve(8u << 20);
   for (size_t i = 0; i < (8u << 20); ++i) {
@@ -101,11 +101,11 @@ TEST_CASE("quarantine: a large binary body is kept byte for byte") {
 }
 
 TEST_CASE("quarantine: caps give kResourceExhausted") {
-  TempDir dir;
-  StoreOptions options = OptionsFor(dir.File("q.db"));
+  TestDb db;
+  StoreOptions options = db.Options();
   options.limits.max_quarantine_bytes = 1000;
   options.limits.max_quarantine_recipients = 3;
-  auto opened = SqliteStore::Open(options);
+  auto opened = OpenStore(options);
   REQUIRE(opened.ok());
   Store& store = **opened;
   CHECK(store.PutQuarantine(std::string(1000, 'x'), Info()).ok());
@@ -124,8 +124,8 @@ TEST_CASE("quarantine: caps give kResourceExhausted") {
 }
 
 TEST_CASE("quarantine: malformed input is refused") {
-  TempDir dir;
-  auto store = OpenFresh(dir.File("q.db"));
+  TestDb db;
+  auto store = db.Open();
   CHECK(store->PutQuarantine("", Info()).status().code() ==
         StatusCode::kInvalidArgument);
   CHECK(store->PutQuarantine("x", Info({})).status().code() ==
@@ -150,8 +150,8 @@ TEST_CASE("quarantine: malformed input is refused") {
 }
 
 TEST_CASE("quarantine: bad ids are kInvalidArgument, unknown ones kNotFound") {
-  TempDir dir;
-  auto store = OpenFresh(dir.File("q.db"));
+  TestDb db;
+  auto store = db.Open();
   for (std::string bad :
        {"", "123", "0123456789abcdeg", "0123456789abcdef0", "' OR 1=1 --------",
         "0123456789abcde\n", "../../etc/passwd"}) {
@@ -172,9 +172,9 @@ TEST_CASE("quarantine: bad ids are kInvalidArgument, unknown ones kNotFound") {
 }
 
 TEST_CASE("quarantine: held, released, deleted") {
-  TempDir dir;
+  TestDb db;
   FakeClock clock(kNow);
-  auto store = OpenFresh(dir.File("q.db"), &clock);
+  auto store = db.Open(&clock);
   std::string id = store->PutQuarantine(kMessage, Info())->id;
   CHECK(store->MarkReleased(id, "").code() == StatusCode::kInvalidArgument);
   CHECK(store->MarkReleased(id, "root\nforged").code() ==
@@ -211,9 +211,9 @@ TEST_CASE("quarantine: held, released, deleted") {
 }
 
 TEST_CASE("quarantine: listing is newest first, filtered and limited") {
-  TempDir dir;
+  TestDb db;
   FakeClock clock(kNow);
-  auto store = OpenFresh(dir.File("q.db"), &clock);
+  auto store = db.Open(&clock);
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
     clock.Set(kNow + (i < 4 ? i : 3));  // the last two share a second
@@ -257,9 +257,8 @@ TEST_CASE("quarantine: state names parse and print") {
 }
 
 TEST_CASE("quarantine: concurrent puts from threads and connections") {
-  TempDir dir;
-  std::string path = dir.File("q.db");
-  auto shared = OpenFresh(path);
+  TestDb db;
+  auto shared = db.Open();
   constexpr int kThreads = 4;
   constexpr int kPerThread = 15;
   std::atomic<int> failures{0};
@@ -267,10 +266,10 @@ TEST_CASE("quarantine: concurrent puts from threads and connections") {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       // Half the threads share one store, half open their own connection.
-      std::unique_ptr<SqliteStore> own;
+      std::unique_ptr<Store> own;
       Store* store = shared.get();
       if (t % 2 == 1) {
-        auto opened = SqliteStore::Open(OptionsFor(path));
+        auto opened = OpenStore(db.Options());
         if (!opened.ok()) {
           ++failures;
           return;

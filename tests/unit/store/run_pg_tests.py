@@ -4,7 +4,8 @@
 Starts a throw-away cluster (initdb into a temp dir, as the postgres user
 when run as root) listening only on 127.0.0.1 at a free port and a socket
 in the temp dir, creates the database, runs the test binary given as the
-first argument with SEAL_PG_CONNINFO / SEAL_PG_STOP / SEAL_PG_START set,
+first argument with SEAL_PG_CONNINFO (and SEAL_TEST_PG_CONNINFO, which
+makes the shared store suites use PostgreSQL) / SEAL_PG_STOP / SEAL_PG_START set,
 then stops the server and removes the directory. Exits 77 (skipped) when
 no PostgreSQL server binaries are installed (Debian: postgresql).
 """
@@ -76,6 +77,8 @@ def main():
         env = dict(os.environ)
         env["SEAL_PG_CONNINFO"] = (
             "host=127.0.0.1 port=%d dbname=sealtest user=sealtest" % port)
+        # The shared store suites (testing::TestDb) use PostgreSQL too.
+        env["SEAL_TEST_PG_CONNINFO"] = env["SEAL_PG_CONNINFO"]
         env["SEAL_PG_STOP"] = " ".join(map(shlex.quote, stop)) + " >/dev/null"
         env["SEAL_PG_START"] = " ".join(map(shlex.quote, start)) + " >/dev/null"
         return subprocess.run(sys.argv[1:], env=env).returncode

@@ -92,7 +92,7 @@ TEST_CASE("a database damaged after its header fails cleanly") {
       auto store = testing::OpenFresh(path);
       CertSpec spec;
       spec.san_emails = {"kim@example.com"};
-      for (int i = 0; i < 40; ++i) {
+      for (int i = 0; i < 120; ++i) {
         REQUIRE(
             store->PutCertificate(MakeCert(spec).der, CertSource::kHarvested)
                 .ok());

@@ -2,12 +2,15 @@
 #include "tests/unit/store/store_test_util.h"
 
 #include <ftw.h>
+#include <libpq-fe.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+
+#include "lib/store/hex.h"
 
 namespace seal::store::testing {
 namespace {
@@ -34,6 +37,25 @@ void SetTime(X509* cert, bool before, int64_t t) {
     REQUIRE(X509_set1_notAfter(cert, at) == 1);
   }
   ASN1_TIME_free(at);
+}
+
+std::string PgConninfo() {
+  const char* v = std::getenv("SEAL_TEST_PG_CONNINFO");
+  return v != nullptr ? v : "";
+}
+
+// Runs constant SQL on a connection of its own; REQUIREs success.
+void PgAdminExec(const std::string& sql) {
+  PGconn* conn = PQconnectdb(PgConninfo().c_str());
+  INFO(PQerrorMessage(conn));
+  REQUIRE(PQstatus(conn) == CONNECTION_OK);
+  PQclear(PQexec(conn, "SET client_min_messages = warning"));
+  PGresult* res = PQexec(conn, sql.c_str());
+  INFO(PQerrorMessage(conn));
+  ExecStatusType st = PQresultStatus(res);
+  PQclear(res);
+  PQfinish(conn);
+  REQUIRE((st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK));
 }
 
 }  // namespace
@@ -161,6 +183,44 @@ std::unique_ptr<SqliteStore> OpenFresh(const std::string& path,
       SqliteStore::Open(OptionsFor(path, clock));
   INFO(store.status().ToString());
   REQUIRE(store.ok());
+  return std::move(*store);
+}
+
+TestDb::TestDb() {
+  if (PgConninfo().empty()) return;
+  unsigned char raw[6];
+  REQUIRE(RAND_bytes(raw, sizeof raw) == 1);
+  schema_ = "t_" + HexLower(std::string_view(reinterpret_cast<const char*>(raw),
+                                             sizeof raw));
+  PgAdminExec("CREATE SCHEMA " + schema_);
+}
+
+TestDb::~TestDb() {
+  if (!postgres()) return;
+  PGconn* conn = PQconnectdb(PgConninfo().c_str());
+  if (PQstatus(conn) == CONNECTION_OK) {
+    PQclear(PQexec(conn, "SET client_min_messages = warning"));
+    PQclear(PQexec(conn,
+                   ("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE").c_str()));
+  }
+  PQfinish(conn);
+}
+
+StoreOptions TestDb::Options(const Clock* clock) const {
+  StoreOptions options = OptionsFor(sqlite_path(), clock);
+  if (postgres()) {
+    options.backend = "postgresql";
+    options.conninfo =
+        PgConninfo() + " options='-csearch_path=" + schema_ + "'";
+  }
+  return options;
+}
+
+std::unique_ptr<Store> TestDb::Open(const Clock* clock) const {
+  Result<std::unique_ptr<Store>> store = OpenStore(Options(clock));
+  INFO(store.status().ToString());
+  REQUIRE(store.ok());
+  CHECK(store->get()->backend() == (postgres() ? "postgresql" : "sqlite"));
   return std::move(*store);
 }
 

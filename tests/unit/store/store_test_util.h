@@ -1,6 +1,8 @@
 // Helpers for the store tests: temporary directories, test certificates and
 // CRLs made directly with OpenSSL (so these tests do not depend on lib/ca),
-// and opening a SqliteStore on a fresh file.
+// opening a SqliteStore on a fresh file, and TestDb: a clean database on
+// SQLite or, when SEAL_TEST_PG_CONNINFO is set, on a PostgreSQL server, so
+// the backend-independent suites run against both backends.
 #ifndef SEALMILTER_TESTS_UNIT_STORE_STORE_TEST_UTIL_H_
 #define SEALMILTER_TESTS_UNIT_STORE_STORE_TEST_UTIL_H_
 
@@ -11,6 +13,7 @@
 
 #include "lib/store/clock.h"
 #include "lib/store/master_key.h"
+#include "lib/store/open_store.h"
 #include "lib/store/openssl_util.h"
 #include "lib/store/sqlite_store.h"
 
@@ -67,6 +70,29 @@ std::string MakeCrl(X509* issuer, EVP_PKEY* key, int64_t this_update,
 StoreOptions OptionsFor(const std::string& path, const Clock* clock = nullptr);
 std::unique_ptr<SqliteStore> OpenFresh(const std::string& path,
                                        const Clock* clock = nullptr);
+
+// A clean database for one test case, on the backend the environment picks:
+// SQLite (a file in a temporary directory) by default, or a fresh schema
+// (through search_path) on the PostgreSQL server named by the libpq conninfo
+// in SEAL_TEST_PG_CONNINFO; the schema is dropped again on destruction.
+// Open() may be called several times: each call is one more connection to
+// the same database.
+class TestDb {
+ public:
+  TestDb();
+  ~TestDb();
+  TestDb(const TestDb&) = delete;
+  TestDb& operator=(const TestDb&) = delete;
+  bool postgres() const { return !schema_.empty(); }
+  // The SQLite file; only meaningful when !postgres().
+  std::string sqlite_path() const { return dir_.File("store.db"); }
+  StoreOptions Options(const Clock* clock = nullptr) const;
+  std::unique_ptr<Store> Open(const Clock* clock = nullptr) const;
+
+ private:
+  TempDir dir_;
+  std::string schema_;
+};
 
 }  // namespace seal::store::testing
 
