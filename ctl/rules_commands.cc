@@ -390,14 +390,13 @@ Status DeriveDirection(TestOptions& opt) {
   if (opt.direction_given) return Status::Ok();
   Result<Config> config = LoadConfig(opt.rules.config);
   if (!config.ok()) return config.status();
-  gateway::Policy policy;
-  for (const std::string& n : config->gateway.internal_networks) {
-    Result<gateway::Cidr> cidr = gateway::ParseCidr(n);
-    if (!cidr.ok()) {
-      return cidr.status().WithContext("gateway.internal_networks");
-    }
-    policy.internal_networks.push_back(*cidr);
+  Result<std::vector<gateway::Cidr>> networks =
+      gateway::ParseNetworks(config->gateway.internal_networks);
+  if (!networks.ok()) {
+    return networks.status().WithContext("gateway.internal_networks");
   }
+  gateway::Policy policy;
+  policy.internal_networks = std::move(networks).value();
   Envelope env{opt.envelope.sender, opt.auth_user, opt.envelope.recipients};
   ConnectionInfo connection;
   connection.client_addr = opt.client.empty() ? "unknown" : opt.client;
@@ -406,13 +405,7 @@ Status DeriveDirection(TestOptions& opt) {
   if (opt.client.empty() && opt.auth_user.empty()) {
     // Nothing says where the sender is: take it as one of ours.
     ctx.sender_internal = true;
-    bool all_internal = !env.recipients.empty();
-    for (const std::string& r : env.recipients) {
-      all_internal &= rules::DomainListMatches(config->gateway.internal_domains,
-                                               rules::DomainOf(r));
-    }
-    ctx.direction = all_internal ? rules::Direction::kInternal
-                                 : rules::Direction::kOutbound;
+    ctx.direction = gateway::DirectionFor(*config, true, env.recipients);
   }
   opt.envelope.direction = ctx.direction;
   opt.envelope.sender_internal = ctx.sender_internal;

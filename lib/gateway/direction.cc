@@ -3,6 +3,20 @@
 
 namespace seal::gateway {
 
+rules::Direction DirectionFor(const Config& config, bool sender_internal,
+                              const std::vector<std::string>& recipients) {
+  if (!sender_internal) return rules::Direction::kInbound;
+  bool all_internal = !recipients.empty();
+  for (const std::string& r : recipients) {
+    if (!rules::DomainListMatches(config.gateway.internal_domains,
+                                  rules::DomainOf(r))) {
+      all_internal = false;
+    }
+  }
+  return all_internal ? rules::Direction::kInternal
+                      : rules::Direction::kOutbound;
+}
+
 rules::EnvelopeContext MakeEnvelopeContext(const Config& config,
                                            const Policy& policy,
                                            const Envelope& envelope,
@@ -14,19 +28,8 @@ rules::EnvelopeContext MakeEnvelopeContext(const Config& config,
   ctx.sender_internal =
       ctx.authenticated ||
       AddressInNetworks(connection.client_addr, policy.internal_networks);
-  bool all_internal = !envelope.recipients.empty();
-  for (const std::string& r : envelope.recipients) {
-    if (!rules::DomainListMatches(config.gateway.internal_domains,
-                                  rules::DomainOf(r))) {
-      all_internal = false;
-    }
-  }
-  if (!ctx.sender_internal) {
-    ctx.direction = rules::Direction::kInbound;
-  } else {
-    ctx.direction = all_internal ? rules::Direction::kInternal
-                                 : rules::Direction::kOutbound;
-  }
+  ctx.direction =
+      DirectionFor(config, ctx.sender_internal, envelope.recipients);
   return ctx;
 }
 

@@ -11,12 +11,21 @@
 #ifndef SEALMILTER_LIB_GATEWAY_DIRECTION_H_
 #define SEALMILTER_LIB_GATEWAY_DIRECTION_H_
 
+#include <string>
+#include <vector>
+
 #include "lib/config.h"
 #include "lib/gateway/policy.h"
 #include "lib/rules/conditions.h"
 #include "lib/session.h"
 
 namespace seal::gateway {
+
+// The direction of mail to `recipients` from a sender that is (or is not)
+// internal: inbound from outside; internal when every recipient is in
+// gateway.internal_domains; outbound otherwise.
+rules::Direction DirectionFor(const Config& config, bool sender_internal,
+                              const std::vector<std::string>& recipients);
 
 rules::EnvelopeContext MakeEnvelopeContext(const Config& config,
                                            const Policy& policy,

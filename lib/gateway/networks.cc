@@ -101,4 +101,14 @@ bool AddressInNetworks(std::string_view address,
   return false;
 }
 
+Result<std::vector<Cidr>> ParseNetworks(const std::vector<std::string>& items) {
+  std::vector<Cidr> out;
+  for (const std::string& n : items) {
+    Result<Cidr> cidr = ParseCidr(n);
+    if (!cidr.ok()) return cidr.status();
+    out.push_back(std::move(cidr).value());
+  }
+  return out;
+}
+
 }  // namespace seal::gateway

@@ -26,6 +26,9 @@ struct Cidr {
 // "192.0.2.0/24", "2001:db8::/32", "192.0.2.7" (a single host). Bits set
 // past the prefix are an error ("192.0.2.1/24"), as they are a typo.
 Result<Cidr> ParseCidr(std::string_view text);
+// Every item of a list such as gateway.internal_networks; the first bad one
+// is the error.
+Result<std::vector<Cidr>> ParseNetworks(const std::vector<std::string>& items);
 
 // Whether `address` (as libmilter reports it: "192.0.2.1", "2001:db8::1";
 // "unix" and "unknown" never match) lies in one of `networks`.

@@ -22,14 +22,13 @@ Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config) {
   if (!compiled.ok()) return compiled.status().WithContext("rules");
   policy->rules = std::move(compiled).value();
 
-  for (const std::string& n : config.gateway.internal_networks) {
-    Result<Cidr> cidr = ParseCidr(n);
-    if (!cidr.ok()) {
-      return cidr.status().WithContext(config.source +
-                                       ": gateway.internal_networks");
-    }
-    policy->internal_networks.push_back(std::move(cidr).value());
+  Result<std::vector<Cidr>> networks =
+      ParseNetworks(config.gateway.internal_networks);
+  if (!networks.ok()) {
+    return networks.status().WithContext(config.source +
+                                         ": gateway.internal_networks");
   }
+  policy->internal_networks = std::move(networks).value();
   if (!config.gateway.reinject.empty()) {
     Result<SmtpTarget> t = ParseSmtpTarget(config.gateway.reinject);
     if (!t.ok()) {
