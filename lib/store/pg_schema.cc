@@ -144,6 +144,44 @@ CREATE TABLE portal_audit (
 CREATE INDEX portal_audit_envelope ON portal_audit (envelope_id, id);
 )sql";
 
+// Portal accounts, tokens and sessions; as in SQLite.
+constexpr const char* kV5 = R"sql(
+CREATE TABLE portal_accounts (
+  email               text   PRIMARY KEY,
+  password_hash       text   NOT NULL,
+  locale              text   NOT NULL,
+  created_at          bigint NOT NULL,
+  confirmed_at        bigint NOT NULL DEFAULT 0,
+  failed_logins       bigint NOT NULL DEFAULT 0,
+  locked_until        bigint NOT NULL DEFAULT 0,
+  last_login_at       bigint NOT NULL DEFAULT 0,
+  password_changed_at bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE portal_tokens (
+  token_hash text   PRIMARY KEY,
+  email      text   NOT NULL
+               REFERENCES portal_accounts (email) ON DELETE CASCADE,
+  purpose    text   NOT NULL CHECK (purpose IN ('confirm', 'reset')),
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  used_at    bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX portal_tokens_email ON portal_tokens (email);
+CREATE INDEX portal_tokens_expires ON portal_tokens (expires_at);
+CREATE TABLE portal_sessions (
+  id_hash      text   PRIMARY KEY,
+  email        text   NOT NULL
+                 REFERENCES portal_accounts (email) ON DELETE CASCADE,
+  created_at   bigint NOT NULL,
+  last_seen_at bigint NOT NULL,
+  expires_at   bigint NOT NULL,
+  remote_addr  text   NOT NULL,
+  user_agent   text   NOT NULL
+);
+CREATE INDEX portal_sessions_email ON portal_sessions (email);
+CREATE INDEX portal_sessions_expires ON portal_sessions (expires_at);
+)sql";
+
 Result<int64_t> QueryInt(PgConn& conn, const char* sql, std::string_view what) {
   Result<PgRows> rows = conn.Exec(sql, PgParams(), what);
   if (!rows.ok()) return rows.status();
@@ -169,6 +207,7 @@ const std::vector<PgMigration>& PgMigrations() {
       {2, "SMIMECapabilities and audit events", kV2},
       {3, "quarantined messages", kV3},
       {4, "secure envelopes and the portal audit trail", kV4},
+      {5, "portal accounts, tokens and sessions", kV5},
   };
   return kMigrations;
 }

@@ -119,6 +119,31 @@ class PgStore final : public Store {
   Status DoRecordPortalAudit(const PortalAuditRecord& rec) override;
   Result<std::vector<PortalAuditRecord>> DoListPortalAudit(
       const std::string& envelope_id, size_t limit) override;
+  // Portal accounts, tokens and sessions (sqlite_portal.cc / pg_portal.cc).
+  Status DoPutPortalAccount(const PortalAccount& account) override;
+  Result<PortalAccount> DoGetPortalAccount(const std::string& email) override;
+  Status DoConfirmPortalAccount(const std::string& email, int64_t now) override;
+  Status DoSetPortalPassword(const std::string& email,
+                             const std::string& password_hash,
+                             int64_t now) override;
+  Result<PortalAccount> DoNotePortalLoginFailure(const std::string& email,
+                                                 int64_t max_failures,
+                                                 int64_t lock_seconds,
+                                                 int64_t now) override;
+  Status DoNotePortalLoginSuccess(const std::string& email,
+                                  int64_t now) override;
+  Status DoDeletePortalAccount(const std::string& email) override;
+  Status DoPutPortalToken(const PortalToken& token) override;
+  Result<PortalToken> DoConsumePortalToken(const std::string& token_hash,
+                                           PortalTokenPurpose purpose,
+                                           int64_t now) override;
+  Status DoPutPortalSession(const PortalSession& session) override;
+  Result<PortalSession> DoTouchPortalSession(const std::string& id_hash,
+                                             int64_t idle_seconds,
+                                             int64_t now) override;
+  Status DoDeletePortalSession(const std::string& id_hash) override;
+  Status DoDeletePortalSessionsFor(const std::string& email) override;
+  Result<int64_t> DoPurgePortalExpired(int64_t now) override;
 
  private:
   PgStore(const StoreOptions& options, std::string describe);
@@ -140,6 +165,12 @@ class PgStore final : public Store {
   // that defines it).
   template <typename T, typename F>
   Result<T> RunEnvelopes(F&& fn);
+  // The same for pg_portal.cc; RunPortalWrite runs `fn(PgConn&)` -> Status
+  // inside a transaction that commits when it returns OK.
+  template <typename T, typename F>
+  Result<T> RunPortal(F&& fn);
+  template <typename F>
+  Status RunPortalWrite(F&& fn);
 
   const std::string conninfo_;  // may name a passfile, never a password
   const std::string describe_;

@@ -145,6 +145,47 @@ CREATE TABLE portal_audit (
 CREATE INDEX portal_audit_envelope ON portal_audit (envelope_id, id);
 )sql";
 
+// Version 5: sealportal's recipient accounts, their one-time tokens and
+// login sessions. Tokens and sessions are keyed by the SHA-256 (hex) of the
+// secret the recipient holds and go with their account (ON DELETE CASCADE;
+// the store deletes them explicitly too).
+constexpr const char* kV5 = R"sql(
+CREATE TABLE portal_accounts (
+  email               TEXT    PRIMARY KEY,
+  password_hash       TEXT    NOT NULL,
+  locale              TEXT    NOT NULL,
+  created_at          INTEGER NOT NULL,
+  confirmed_at        INTEGER NOT NULL DEFAULT 0,
+  failed_logins       INTEGER NOT NULL DEFAULT 0,
+  locked_until        INTEGER NOT NULL DEFAULT 0,
+  last_login_at       INTEGER NOT NULL DEFAULT 0,
+  password_changed_at INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE portal_tokens (
+  token_hash TEXT    PRIMARY KEY,
+  email      TEXT    NOT NULL
+               REFERENCES portal_accounts (email) ON DELETE CASCADE,
+  purpose    TEXT    NOT NULL CHECK (purpose IN ('confirm', 'reset')),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX portal_tokens_email ON portal_tokens (email);
+CREATE INDEX portal_tokens_expires ON portal_tokens (expires_at);
+CREATE TABLE portal_sessions (
+  id_hash      TEXT    PRIMARY KEY,
+  email        TEXT    NOT NULL
+                 REFERENCES portal_accounts (email) ON DELETE CASCADE,
+  created_at   INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL,
+  remote_addr  TEXT    NOT NULL,
+  user_agent   TEXT    NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX portal_sessions_email ON portal_sessions (email);
+CREATE INDEX portal_sessions_expires ON portal_sessions (expires_at);
+)sql";
+
 Result<int64_t> QueryInt(sqlite3* db, const char* sql) {
   sqlite3_stmt* raw = nullptr;
   int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
@@ -169,6 +210,7 @@ const std::vector<Migration>& SqliteMigrations() {
       {2, "SMIMECapabilities and audit events", kV2},
       {3, "quarantined messages", kV3},
       {4, "secure envelopes and the portal audit trail", kV4},
+      {5, "portal accounts, tokens and sessions", kV5},
   };
   return kMigrations;
 }

@@ -104,6 +104,31 @@ class SqliteStore final : public Store {
   Status DoRecordPortalAudit(const PortalAuditRecord& rec) override;
   Result<std::vector<PortalAuditRecord>> DoListPortalAudit(
       const std::string& envelope_id, size_t limit) override;
+  // Portal accounts, tokens and sessions (sqlite_portal.cc / pg_portal.cc).
+  Status DoPutPortalAccount(const PortalAccount& account) override;
+  Result<PortalAccount> DoGetPortalAccount(const std::string& email) override;
+  Status DoConfirmPortalAccount(const std::string& email, int64_t now) override;
+  Status DoSetPortalPassword(const std::string& email,
+                             const std::string& password_hash,
+                             int64_t now) override;
+  Result<PortalAccount> DoNotePortalLoginFailure(const std::string& email,
+                                                 int64_t max_failures,
+                                                 int64_t lock_seconds,
+                                                 int64_t now) override;
+  Status DoNotePortalLoginSuccess(const std::string& email,
+                                  int64_t now) override;
+  Status DoDeletePortalAccount(const std::string& email) override;
+  Status DoPutPortalToken(const PortalToken& token) override;
+  Result<PortalToken> DoConsumePortalToken(const std::string& token_hash,
+                                           PortalTokenPurpose purpose,
+                                           int64_t now) override;
+  Status DoPutPortalSession(const PortalSession& session) override;
+  Result<PortalSession> DoTouchPortalSession(const std::string& id_hash,
+                                             int64_t idle_seconds,
+                                             int64_t now) override;
+  Status DoDeletePortalSession(const std::string& id_hash) override;
+  Status DoDeletePortalSessionsFor(const std::string& email) override;
+  Result<int64_t> DoPurgePortalExpired(int64_t now) override;
 
  private:
   SqliteStore(const StoreOptions& options, sqlite3* db);
@@ -122,6 +147,16 @@ class SqliteStore final : public Store {
                                 std::string not_found);
   // The envelope with that id (kNotFound) (sqlite_envelopes.cc).
   Result<EnvelopeRecord> LoadEnvelope(const std::string& id);
+  // sqlite_portal.cc: the account with that email (kNotFound); one UPDATE
+  // of an account (?1 email, ?2 `value`, ?3 `text` when given) in a write
+  // transaction, kNotFound when there is no such account; `insert` run
+  // after checking the account exists, a constraint failure reported as
+  // kFailedPrecondition `duplicate`.
+  Result<PortalAccount> LoadPortalAccount(const std::string& email);
+  Status UpdatePortalAccount(const std::string& sql, const std::string& email,
+                             int64_t value, const std::string* text);
+  Status InsertForAccount(const std::string& email, Stmt& insert,
+                          const std::string& duplicate);
 
   const std::string path_;
   std::mutex mu_;

@@ -599,4 +599,240 @@ Result<std::vector<PortalAuditRecord>> Store::ListPortalAudit(
   return DoListPortalAudit(id, limit);
 }
 
+// --- Portal accounts, tokens and sessions (sealportal) ----------------------
+
+namespace {
+
+constexpr size_t kMaxPasswordHashBytes = 512;
+constexpr size_t kMaxLocaleBytes = 35;  // BCP 47 tags in practice
+// Lock and idle times up to 100 years: enough for any policy, and `now +`
+// them cannot overflow.
+constexpr int64_t kMaxPortalSeconds = 100LL * 366 * kSecondsPerDay;
+
+Result<std::string> PortalEmail(std::string_view email) {
+  Result<std::string> a = NormalizeAddress(email);
+  if (!a.ok()) {
+    return InvalidArgumentError("portal account email: " +
+                                a.status().message());
+  }
+  return a;
+}
+
+// A libsodium password hash string ("$argon2id$v=19$..."): printable ASCII
+// without spaces, at most kMaxPasswordHashBytes.
+Status CheckPasswordHash(std::string_view hash) {
+  if (hash.size() > kMaxPasswordHashBytes) {
+    return InvalidArgumentError("a password hash is longer than " +
+                                std::to_string(kMaxPasswordHashBytes) +
+                                " bytes");
+  }
+  for (char c : hash) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) {
+      return InvalidArgumentError(
+          "a password hash is printable ASCII without spaces or control "
+          "characters");
+    }
+  }
+  return Status::Ok();
+}
+
+// "", or a language tag: letters, digits, '-' and '_'.
+Status CheckLocale(std::string_view locale) {
+  if (locale.size() > kMaxLocaleBytes) {
+    return InvalidArgumentError("a locale is at most " +
+                                std::to_string(kMaxLocaleBytes) + " bytes");
+  }
+  for (char c : locale) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '-' || c == '_')) {
+      return InvalidArgumentError(
+          "a locale is letters, digits, '-' and '_' (e.g. de-CH)");
+    }
+  }
+  return Status::Ok();
+}
+
+// CheckLine, but over the cap is kInvalidArgument: the portal passes
+// request headers through, so an oversized one is malformed input.
+Status CheckPortalLine(std::string_view what, std::string_view text,
+                       size_t max) {
+  if (text.size() > max) {
+    return InvalidArgumentError(std::string(what) + " is longer than " +
+                                std::to_string(max) + " bytes");
+  }
+  return CheckLine(what, text, max);
+}
+
+Result<std::string> SecretHash(std::string_view what, std::string_view hash) {
+  Result<std::string> h = NormalizeSecretHash(hash);
+  if (!h.ok()) {
+    return InvalidArgumentError(std::string(what) + ": " +
+                                h.status().message());
+  }
+  return h;
+}
+
+}  // namespace
+
+Status Store::PutPortalAccount(const PortalAccount& account) {
+  Result<std::string> email = PortalEmail(account.email);
+  if (!email.ok()) return email.status();
+  SEAL_RETURN_IF_ERROR(CheckPasswordHash(account.password_hash));
+  SEAL_RETURN_IF_ERROR(CheckLocale(account.locale));
+  if (account.failed_logins != 0 || account.locked_until != 0 ||
+      account.last_login_at != 0) {
+    return InvalidArgumentError(
+        "a new portal account starts with failed_logins, locked_until and "
+        "last_login_at 0");
+  }
+  if (account.confirmed_at < 0) {
+    return InvalidArgumentError("confirmed_at cannot be negative");
+  }
+  PortalAccount normal;
+  normal.email = std::move(*email);
+  normal.password_hash = account.password_hash;
+  normal.locale = account.locale;
+  normal.created_at = clock_->Now();
+  normal.confirmed_at = account.confirmed_at;
+  normal.password_changed_at =
+      account.password_hash.empty() ? 0 : normal.created_at;
+  return DoPutPortalAccount(normal);
+}
+
+Result<PortalAccount> Store::GetPortalAccount(std::string_view email) {
+  Result<std::string> e = PortalEmail(email);
+  if (!e.ok()) return e.status();
+  return DoGetPortalAccount(*e);
+}
+
+Status Store::ConfirmPortalAccount(std::string_view email) {
+  Result<std::string> e = PortalEmail(email);
+  if (!e.ok()) return e.status();
+  return DoConfirmPortalAccount(*e, clock_->Now());
+}
+
+Status Store::SetPortalPassword(std::string_view email,
+                                std::string_view password_hash) {
+  Result<std::string> e = PortalEmail(email);
+  if (!e.ok()) return e.status();
+  if (password_hash.empty()) {
+    return InvalidArgumentError("a new password hash cannot be empty");
+  }
+  SEAL_RETURN_IF_ERROR(CheckPasswordHash(password_hash));
+  return DoSetPortalPassword(*e, std::string(password_hash), clock_->Now());
+}
+
+Result<PortalAccount> Store::NotePortalLoginFailure(std::string_view email,
+                                                    int64_t max_failures,
+                                                    int64_t lock_seconds) {
+  Result<std::string> e = PortalEmail(email);
+  if (!e.ok()) return e.status();
+  if (max_failures < 1 || max_failures > 1000000) {
+    return InvalidArgumentError("max_failures must be 1 to 1000000");
+  }
+  if (lock_seconds < 1 || lock_seconds > kMaxPortalSeconds) {
+    return InvalidArgumentError("lock_seconds must be 1 to " +
+                                std::to_string(kMaxPortalSeconds));
+  }
+  return DoNotePortalLoginFailure(*e, max_failures, lock_seconds,
+                                  clock_->Now());
+}
+
+Status Store::NotePortalLoginSuccess(std::string_view email) {
+  Result<std::string> e = PortalEmail(email);
+  if (!e.ok()) return e.status();
+  return DoNotePortalLoginSuccess(*e, clock_->Now());
+}
+
+Status Store::DeletePortalAccount(std::string_view email) {
+  Result<std::string> e = PortalEmail(email);
+  if (!e.ok()) return e.status();
+  return DoDeletePortalAccount(*e);
+}
+
+Status Store::PutPortalToken(const PortalToken& token) {
+  Result<std::string> hash = SecretHash("portal token", token.token_hash);
+  if (!hash.ok()) return hash.status();
+  Result<std::string> email = PortalEmail(token.email);
+  if (!email.ok()) return email.status();
+  if (PortalTokenPurposeName(token.purpose) == "unknown") {
+    return InvalidArgumentError("unknown portal token purpose");
+  }
+  const int64_t now = clock_->Now();
+  if (token.expires_at <= now) {
+    return InvalidArgumentError(
+        "a portal token's expires_at must be after now");
+  }
+  PortalToken normal;
+  normal.token_hash = std::move(*hash);
+  normal.email = std::move(*email);
+  normal.purpose = token.purpose;
+  normal.created_at = now;
+  normal.expires_at = token.expires_at;
+  return DoPutPortalToken(normal);
+}
+
+Result<PortalToken> Store::ConsumePortalToken(std::string_view token_hash,
+                                              PortalTokenPurpose purpose) {
+  Result<std::string> hash = SecretHash("portal token", token_hash);
+  if (!hash.ok()) return hash.status();
+  if (PortalTokenPurposeName(purpose) == "unknown") {
+    return InvalidArgumentError("unknown portal token purpose");
+  }
+  return DoConsumePortalToken(*hash, purpose, clock_->Now());
+}
+
+Status Store::PutPortalSession(const PortalSession& session) {
+  Result<std::string> hash = SecretHash("portal session", session.id_hash);
+  if (!hash.ok()) return hash.status();
+  Result<std::string> email = PortalEmail(session.email);
+  if (!email.ok()) return email.status();
+  const int64_t now = clock_->Now();
+  if (session.expires_at <= now) {
+    return InvalidArgumentError(
+        "a portal session's expires_at must be after now");
+  }
+  SEAL_RETURN_IF_ERROR(CheckPortalLine("session remote address",
+                                       session.remote_addr, kMaxActorBytes));
+  SEAL_RETURN_IF_ERROR(CheckPortalLine("session user agent", session.user_agent,
+                                       limits_.max_event_text_bytes));
+  PortalSession normal;
+  normal.id_hash = std::move(*hash);
+  normal.email = std::move(*email);
+  normal.created_at = now;
+  normal.last_seen_at = now;
+  normal.expires_at = session.expires_at;
+  normal.remote_addr = session.remote_addr;
+  normal.user_agent = session.user_agent;
+  return DoPutPortalSession(normal);
+}
+
+Result<PortalSession> Store::TouchPortalSession(std::string_view id_hash,
+                                                int64_t idle_seconds) {
+  Result<std::string> hash = SecretHash("portal session", id_hash);
+  if (!hash.ok()) return hash.status();
+  if (idle_seconds < 0 || idle_seconds > kMaxPortalSeconds) {
+    return InvalidArgumentError("idle_seconds must be 0 to " +
+                                std::to_string(kMaxPortalSeconds));
+  }
+  return DoTouchPortalSession(*hash, idle_seconds, clock_->Now());
+}
+
+Status Store::DeletePortalSession(std::string_view id_hash) {
+  Result<std::string> hash = SecretHash("portal session", id_hash);
+  if (!hash.ok()) return hash.status();
+  return DoDeletePortalSession(*hash);
+}
+
+Status Store::DeletePortalSessionsFor(std::string_view email) {
+  Result<std::string> e = PortalEmail(email);
+  if (!e.ok()) return e.status();
+  return DoDeletePortalSessionsFor(*e);
+}
+
+Result<int64_t> Store::PurgePortalExpired() {
+  return DoPurgePortalExpired(clock_->Now());
+}
+
 }  // namespace seal::store

@@ -60,6 +60,7 @@
 #include "lib/status.h"
 #include "lib/store/clock.h"
 #include "lib/store/envelope_records.h"
+#include "lib/store/portal_records.h"
 #include "lib/store/records.h"
 
 namespace seal::store {
@@ -200,6 +201,68 @@ class Store {
   Result<std::vector<PortalAuditRecord>> ListPortalAudit(
       std::string_view envelope_id, size_t limit);
 
+  // --- Portal accounts, tokens and sessions (sealportal) ---------------
+
+  // Creates an account (created_at set here; email lower-cased; the
+  // counters must be 0). kFailedPrecondition for a known email,
+  // kInvalidArgument for a malformed address or a hash over 512 bytes.
+  // Also kInvalidArgument: a hash that is not printable ASCII without
+  // spaces, a locale other than [A-Za-z0-9_-]{0,35}, failed_logins,
+  // locked_until or last_login_at not 0, a negative confirmed_at (which is
+  // kept: an account may be created confirmed). password_changed_at is set
+  // to created_at when a hash is given, else 0.
+  Status PutPortalAccount(const PortalAccount& account);
+  Result<PortalAccount> GetPortalAccount(std::string_view email);
+  // confirmed_at = now unless already confirmed (then unchanged, OK).
+  Status ConfirmPortalAccount(std::string_view email);
+  // New hash (not empty); password_changed_at = now; failed_logins and
+  // locked_until reset to 0.
+  Status SetPortalPassword(std::string_view email,
+                           std::string_view password_hash);
+  // Atomically failed_logins + 1; when it reaches `max_failures` (>= 1)
+  // locked_until = now + lock_seconds and failed_logins = 0. Returns the
+  // account after the change (so the caller sees the lock it caused).
+  // kInvalidArgument unless 1 <= max_failures <= 1000000 and
+  // 1 <= lock_seconds <= 100 years.
+  Result<PortalAccount> NotePortalLoginFailure(std::string_view email,
+                                               int64_t max_failures,
+                                               int64_t lock_seconds);
+  // failed_logins = 0, locked_until = 0, last_login_at = now.
+  Status NotePortalLoginSuccess(std::string_view email);
+  // The account, its tokens and its sessions (kNotFound when unknown).
+  Status DeletePortalAccount(std::string_view email);
+
+  // Stores a token (created_at set here, used_at 0). kFailedPrecondition
+  // for a known hash; kInvalidArgument for a malformed hash or address or
+  // expires_at not after now; kNotFound when the account does not exist.
+  Status PutPortalToken(const PortalToken& token);
+  // Atomically: the token must exist with this purpose (else kNotFound: an
+  // unknown token and one for another purpose look the same), be unused
+  // and unexpired (else kFailedPrecondition "used" / "expired"); sets
+  // used_at = now and returns it.
+  Result<PortalToken> ConsumePortalToken(std::string_view token_hash,
+                                         PortalTokenPurpose purpose);
+
+  // Stores a session (created_at, last_seen_at set here).
+  // kFailedPrecondition for a known hash; kNotFound when the account does
+  // not exist; kInvalidArgument for a malformed hash or address, expires_at
+  // not after now, or a remote address (256 bytes) or user agent
+  // (max_event_text_bytes) over its cap or with control characters.
+  Status PutPortalSession(const PortalSession& session);
+  // The session if it exists, expires_at > now and last_seen_at +
+  // idle_seconds > now (idle_seconds 0: no idle limit); then last_seen_at
+  // = now. kNotFound otherwise (an expired or idle one is deleted).
+  // kInvalidArgument unless 0 <= idle_seconds <= 100 years.
+  Result<PortalSession> TouchPortalSession(std::string_view id_hash,
+                                           int64_t idle_seconds);
+  // OK also when unknown.
+  Status DeletePortalSession(std::string_view id_hash);
+  // Every session of the account (after a password reset); OK when none.
+  Status DeletePortalSessionsFor(std::string_view email);
+  // Deletes expired tokens, used tokens older than a day and expired
+  // sessions; returns how many rows went.
+  Result<int64_t> PurgePortalExpired();
+
  protected:
   // `clock` may be null (SystemClock); it must outlive the store.
   Store(StoreLimits limits, const Clock* clock);
@@ -283,6 +346,36 @@ class Store {
   virtual Status DoRecordPortalAudit(const PortalAuditRecord& rec) = 0;
   virtual Result<std::vector<PortalAuditRecord>> DoListPortalAudit(
       const std::string& envelope_id, size_t limit) = 0;
+
+  // Portal hooks: emails lower-case, hashes normalised, records complete,
+  // `now` from the clock. kNotFound for an unknown account/token/session.
+  // A token or session for an unknown account is kNotFound; a duplicate
+  // email or hash kFailedPrecondition.
+  virtual Status DoPutPortalAccount(const PortalAccount& account) = 0;
+  virtual Result<PortalAccount> DoGetPortalAccount(
+      const std::string& email) = 0;
+  virtual Status DoConfirmPortalAccount(const std::string& email,
+                                        int64_t now) = 0;
+  virtual Status DoSetPortalPassword(const std::string& email,
+                                     const std::string& password_hash,
+                                     int64_t now) = 0;
+  virtual Result<PortalAccount> DoNotePortalLoginFailure(
+      const std::string& email, int64_t max_failures, int64_t lock_seconds,
+      int64_t now) = 0;
+  virtual Status DoNotePortalLoginSuccess(const std::string& email,
+                                          int64_t now) = 0;
+  virtual Status DoDeletePortalAccount(const std::string& email) = 0;
+  virtual Status DoPutPortalToken(const PortalToken& token) = 0;
+  virtual Result<PortalToken> DoConsumePortalToken(
+      const std::string& token_hash, PortalTokenPurpose purpose,
+      int64_t now) = 0;
+  virtual Status DoPutPortalSession(const PortalSession& session) = 0;
+  virtual Result<PortalSession> DoTouchPortalSession(const std::string& id_hash,
+                                                     int64_t idle_seconds,
+                                                     int64_t now) = 0;
+  virtual Status DoDeletePortalSession(const std::string& id_hash) = 0;
+  virtual Status DoDeletePortalSessionsFor(const std::string& email) = 0;
+  virtual Result<int64_t> DoPurgePortalExpired(int64_t now) = 0;
 
  private:
   Result<CertificateRecord> ParseForPut(std::string_view der, CertSource source,
