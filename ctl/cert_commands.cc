@@ -12,6 +12,8 @@
 // private key yet.
 // A certificate ID is a unique prefix (at least 8 hex digits) of its SHA-256
 // fingerprint; list output shows 16. No command prints a private key.
+// Arguments and error lines: ctl/args.h. The configuration is read once
+// per command, and only when the store or the master key path needs it.
 // Known limits: CA settings come from options only (no ca.* keys); no PKCS#12
 // import of keys; prefix lookups list the whole store (fine for the
 // thousands of certificates a gateway holds).
@@ -28,11 +30,11 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ctl/args.h"
 #include "ctl/command.h"
 #include "ctl/store_options.h"
 #include "lib/ca/authority.h"
@@ -62,93 +64,13 @@ constexpr size_t kIdDigits = 16;    // shown in lists
 constexpr size_t kMinIdDigits = 8;  // accepted as a prefix
 constexpr size_t kMaxImportBytes = 32u << 20;
 
-// --- Arguments -----------------------------------------------------------
-
-struct ArgSpec {
-  std::string_view command;  // "certs import", for messages
-  std::string_view usage;    // "[-c FILE] [--store PATH] FILE..."
-  std::vector<std::string_view> value_options;
-  std::vector<std::string_view> flag_options;
-  size_t min_positional = 0;
-  size_t max_positional = 0;
-};
-
-struct Args {
-  std::map<std::string, std::string, std::less<>> values;
-  std::set<std::string, std::less<>> flags;
-  std::vector<std::string> positional;
-
-  std::string Value(std::string_view name, std::string_view fallback) const {
-    auto it = values.find(name);
-    return it == values.end() ? std::string(fallback) : it->second;
-  }
-  bool Has(std::string_view name) const {
-    return values.count(name) != 0 || flags.count(name) != 0;
-  }
-};
-
-bool Contains(const std::vector<std::string_view>& list, std::string_view s) {
-  return std::find(list.begin(), list.end(), s) != list.end();
-}
-
-std::optional<Args> ParseArgs(const std::vector<std::string>& args,
-                              const ArgSpec& spec, CommandIo& io) {
-  Args out;
-  auto usage = [&](const std::string& problem) {
-    fprintf(io.err, "sealctl %.*s: %s\nusage: sealctl %.*s %.*s\n",
-            static_cast<int>(spec.command.size()), spec.command.data(),
-            problem.c_str(), static_cast<int>(spec.command.size()),
-            spec.command.data(), static_cast<int>(spec.usage.size()),
-            spec.usage.data());
-    return std::nullopt;
-  };
-  bool options_done = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (options_done || a.empty() || a[0] != '-' || a == "-") {
-      out.positional.push_back(a);
-      continue;
-    }
-    if (a == "--") {
-      options_done = true;
-      continue;
-    }
-    std::string name = a;
-    std::optional<std::string> inline_value;
-    if (size_t eq = a.find('='); eq != std::string::npos && a[1] == '-') {
-      name = a.substr(0, eq);
-      inline_value = a.substr(eq + 1);
-    }
-    if (Contains(spec.value_options, name)) {
-      if (inline_value) {
-        out.values[name] = *inline_value;
-      } else if (i + 1 < args.size()) {
-        out.values[name] = args[++i];
-      } else {
-        return usage("option " + name + " needs a value");
-      }
-    } else if (Contains(spec.flag_options, name) && !inline_value) {
-      out.flags.insert(name);
-    } else {
-      return usage("unknown option '" + a + "'");
-    }
-  }
-  if (out.positional.size() < spec.min_positional) {
-    return usage("missing argument");
-  }
-  if (out.positional.size() > spec.max_positional) {
-    return usage("unexpected argument '" + out.positional[spec.max_positional] +
-                 "'");
-  }
-  return out;
-}
+// --- Option values -------------------------------------------------------
 
 // Parses a positive integer option; prints and returns nullopt when bad.
 std::optional<int64_t> IntOption(const Args& args, std::string_view name,
                                  int64_t fallback, CommandIo& io) {
-  auto it = args.values.find(name);
-  if (it == args.values.end()) return fallback;
-  const std::string& text = it->second;
+  if (!args.Has(name)) return fallback;
+  const std::string text = args.Value(name);
   char* end = nullptr;
   errno = 0;
   long long v = strtoll(text.c_str(), &end, 10);  // NOLINT(runtime/int)
@@ -245,59 +167,61 @@ void PrintTable(const std::vector<CertificateRecord>& recs, int64_t now,
   }
 }
 
-// Prints `status` prefixed with the command and returns `code`.
-int Fail(CommandIo& io, std::string_view command, const Status& status,
-         int code = kExitFailure) {
-  fprintf(io.err, "sealctl %.*s: %s\n", static_cast<int>(command.size()),
-          command.data(), status.message().c_str());
-  return code;
-}
-
 // --- Store and keys ------------------------------------------------------
 
+// The configuration of -c FILE (or the default file when there is one),
+// read when a command first needs it and then kept: the store options and
+// the master key path of one command come from the same reading.
+class LazyConfig {
+ public:
+  explicit LazyConfig(const Args& args) : source_(ConfigSourceFrom(args)) {}
+
+  Result<const Config*> Get() {
+    if (!loaded_) loaded_.emplace(LoadConfig(source_));
+    if (!loaded_->ok()) return loaded_->status();
+    return &**loaded_;
+  }
+
+ private:
+  ConfigSource source_;
+  std::optional<Result<Config>> loaded_;
+};
+
 // The store's options: store.backend, path, conninfo and busy_timeout from the
-// configuration (-c FILE, or the default file when there is one), --store
-// overriding the path. With --store alone no configuration is read.
-Result<store::StoreOptions> StoreOptionsFromArgs(const Args& args) {
+// configuration, --store overriding the path. With --store alone no
+// configuration is read.
+Result<store::StoreOptions> StoreOptionsFromArgs(const Args& args,
+                                                 LazyConfig& config) {
   store::StoreOptions options;
   options.path = std::string(kDefaultStorePath);
   if (args.Has("-c") || !args.Has("--store")) {
-    ConfigSource source;
-    if (args.Has("-c")) {
-      source.path = args.Value("-c", "");
-      source.required = true;
-    }
-    Result<Config> config = LoadConfig(source);
-    if (!config.ok()) return config.status();
-    options = StoreOptionsFor(*config, std::nullopt);
+    Result<const Config*> c = config.Get();
+    if (!c.ok()) return c.status();
+    options = StoreOptionsFor(**c, std::nullopt);
   }
   // --store names a SQLite file, whatever the configuration's backend.
   if (args.Has("--store")) {
     options.backend = "sqlite";
-    options.path = args.Value("--store", "");
+    options.path = args.Value("--store");
   }
   return options;
 }
 
 // The master key file: --master-key, else store.key_file of the
-// configuration (-c FILE or the default file), else the built-in default.
-Result<std::string> MasterKeyPath(const Args& args) {
-  if (args.Has("--master-key")) return args.Value("--master-key", "");
-  ConfigSource source;
-  if (args.Has("-c")) {
-    source.path = args.Value("-c", "");
-    source.required = true;
-  }
-  Result<Config> config = LoadConfig(source);
-  if (!config.ok()) return config.status();
-  if (!config->store.key_file.empty()) return config->store.key_file;
+// configuration, else the built-in default.
+Result<std::string> MasterKeyPath(const Args& args, LazyConfig& config) {
+  if (args.Has("--master-key")) return args.Value("--master-key");
+  Result<const Config*> c = config.Get();
+  if (!c.ok()) return c.status();
+  if (!(*c)->store.key_file.empty()) return (*c)->store.key_file;
   return std::string(kDefaultMasterKeyPath);
 }
 
 // Opens the store. Read-only commands pass create=false.
 Result<std::unique_ptr<store::Store>> OpenFromArgs(const Args& args,
+                                                   LazyConfig& config,
                                                    bool create) {
-  Result<store::StoreOptions> options = StoreOptionsFromArgs(args);
+  Result<store::StoreOptions> options = StoreOptionsFromArgs(args, config);
   if (!options.ok()) return options.status();
   options->create_if_missing = create;
   Result<std::unique_ptr<store::Store>> s = store::OpenStore(*options);
@@ -309,19 +233,24 @@ Result<std::unique_ptr<store::Store>> OpenFromArgs(const Args& args,
   return s;
 }
 
-Result<store::MasterKey> LoadMasterKey(const Args& args) {
-  Result<std::string> path = MasterKeyPath(args);
-  if (!path.ok()) return path.status();
-  Result<store::MasterKey> key = store::LoadMasterKeyFile(*path);
-  if (!key.ok()) return key.status().WithContext("master key " + *path);
+// The same for a command that needs nothing else from the configuration.
+Result<std::unique_ptr<store::Store>> OpenFromArgs(const Args& args,
+                                                   bool create) {
+  LazyConfig config(args);
+  return OpenFromArgs(args, config, create);
+}
+
+Result<store::MasterKey> LoadMasterKey(const std::string& path) {
+  Result<store::MasterKey> key = store::LoadMasterKeyFile(path);
+  if (!key.ok()) return key.status().WithContext("master key " + path);
   return key;
 }
 
 Result<ca::CaOptions> CaOptionsFromArgs(const Args& args, CommandIo& io) {
   ca::CaOptions options;
-  if (args.Has("--subject")) options.subject = args.Value("--subject", "");
+  if (args.Has("--subject")) options.subject = args.Value("--subject");
   if (args.Has("--key-type")) {
-    Result<ca::KeyType> type = ca::ParseKeyType(args.Value("--key-type", ""));
+    Result<ca::KeyType> type = ca::ParseKeyType(args.Value("--key-type"));
     if (!type.ok()) return type.status();
     options.key_type = *type;
     options.user_key_type = *type;
@@ -437,17 +366,18 @@ const ArgSpec kCaInitSpec{"ca init",
                           0};
 
 int CaInit(const std::vector<std::string>& argv, CommandIo& io) {
-  std::optional<Args> args = ParseArgs(argv, kCaInitSpec, io);
+  std::optional<Args> args = ParseOrUsage(argv, kCaInitSpec, io);
   if (!args) return kExitUsage;
   const std::string_view cmd = kCaInitSpec.command;
   Result<ca::CaOptions> options = CaOptionsFromArgs(*args, io);
   if (!options.ok()) return Fail(io, cmd, options.status(), kExitUsage);
-  Result<std::unique_ptr<store::Store>> st = OpenFromArgs(*args, true);
+  LazyConfig config(*args);
+  Result<std::unique_ptr<store::Store>> st = OpenFromArgs(*args, config, true);
   if (!st.ok()) return Fail(io, cmd, st.status(), kExitConfig);
 
   // The master key: created on first use, but never beside existing keys
   // (they were sealed under another key file, which must be found instead).
-  Result<std::string> master_key_path = MasterKeyPath(*args);
+  Result<std::string> master_key_path = MasterKeyPath(*args, config);
   if (!master_key_path.ok()) {
     return Fail(io, cmd, master_key_path.status(), kExitConfig);
   }
@@ -475,7 +405,7 @@ int CaInit(const std::vector<std::string>& argv, CommandIo& io) {
             "private keys in the store cannot be opened\n",
             key_path.c_str());
   }
-  Result<store::MasterKey> master = LoadMasterKey(*args);
+  Result<store::MasterKey> master = LoadMasterKey(key_path);
   if (!master.ok()) return Fail(io, cmd, master.status(), kExitConfig);
   store::KeyVault vault(**st, *master);
   const int64_t now = (*st)->clock().Now();
@@ -681,15 +611,15 @@ const ArgSpec kImportSpec{"certs import",
                           {"-c", "--store", "--domain"},
                           {},
                           1,
-                          SIZE_MAX};
+                          kAnyNumber};
 
 int CertsImport(const std::vector<std::string>& argv, CommandIo& io) {
-  std::optional<Args> args = ParseArgs(argv, kImportSpec, io);
+  std::optional<Args> args = ParseOrUsage(argv, kImportSpec, io);
   if (!args) return kExitUsage;
   const std::string_view cmd = kImportSpec.command;
   std::string domain;
   if (args->Has("--domain")) {
-    Result<std::string> d = store::NormalizeDomain(args->Value("--domain", ""));
+    Result<std::string> d = store::NormalizeDomain(args->Value("--domain"));
     if (!d.ok()) return Fail(io, cmd, d.status(), kExitUsage);
     domain = *d;
   }
@@ -697,7 +627,7 @@ int CertsImport(const std::vector<std::string>& argv, CommandIo& io) {
   if (!st.ok()) return Fail(io, cmd, st.status(), kExitConfig);
   ImportContext ctx{**st, domain, io};
   int failures = 0;
-  for (const std::string& path : args->positional) {
+  for (const std::string& path : args->positional()) {
     Result<std::string> data = ReadSmallFile(path);
     if (!data.ok()) {
       ++failures;
@@ -739,24 +669,23 @@ const ArgSpec kListSpec{
     0};
 
 int CertsList(const std::vector<std::string>& argv, CommandIo& io) {
-  std::optional<Args> args = ParseArgs(argv, kListSpec, io);
+  std::optional<Args> args = ParseOrUsage(argv, kListSpec, io);
   if (!args) return kExitUsage;
   const std::string_view cmd = kListSpec.command;
   store::CertificateFilter filter;
   if (args->Has("--email")) {
-    Result<std::string> a = store::NormalizeAddress(args->Value("--email", ""));
+    Result<std::string> a = store::NormalizeAddress(args->Value("--email"));
     if (!a.ok()) return Fail(io, cmd, a.status(), kExitUsage);
     filter.address = *a;
   }
   if (args->Has("--source")) {
-    Result<CertSource> src =
-        store::ParseCertSource(args->Value("--source", ""));
+    Result<CertSource> src = store::ParseCertSource(args->Value("--source"));
     if (!src.ok()) return Fail(io, cmd, src.status(), kExitUsage);
     filter.source = *src;
   }
   std::string domain;
   if (args->Has("--domain")) {
-    Result<std::string> d = store::NormalizeDomain(args->Value("--domain", ""));
+    Result<std::string> d = store::NormalizeDomain(args->Value("--domain"));
     if (!d.ok()) return Fail(io, cmd, d.status(), kExitUsage);
     domain = *d;
   }
@@ -797,13 +726,13 @@ const ArgSpec kShowSpec{"certs show",
                         1};
 
 int CertsShow(const std::vector<std::string>& argv, CommandIo& io) {
-  std::optional<Args> args = ParseArgs(argv, kShowSpec, io);
+  std::optional<Args> args = ParseOrUsage(argv, kShowSpec, io);
   if (!args) return kExitUsage;
   const std::string_view cmd = kShowSpec.command;
   Result<std::unique_ptr<store::Store>> st = OpenFromArgs(*args, false);
   if (!st.ok()) return Fail(io, cmd, st.status(), kExitConfig);
   Result<std::vector<CertificateRecord>> recs =
-      Resolve(**st, args->positional[0], true);
+      Resolve(**st, args->positional()[0], true);
   if (!recs.ok()) return Fail(io, cmd, recs.status(), ExitFor(recs.status()));
   const int64_t now = (*st)->clock().Now();
   for (size_t i = 0; i < recs->size(); ++i) {
@@ -821,12 +750,12 @@ const ArgSpec kRemoveSpec{"certs remove",
                           1};
 
 int CertsRemove(const std::vector<std::string>& argv, CommandIo& io) {
-  std::optional<Args> args = ParseArgs(argv, kRemoveSpec, io);
+  std::optional<Args> args = ParseOrUsage(argv, kRemoveSpec, io);
   if (!args) return kExitUsage;
   const std::string_view cmd = kRemoveSpec.command;
   Result<std::unique_ptr<store::Store>> st = OpenFromArgs(*args, false);
   if (!st.ok()) return Fail(io, cmd, st.status(), kExitConfig);
-  Result<CertificateRecord> rec = ResolveOne(**st, args->positional[0]);
+  Result<CertificateRecord> rec = ResolveOne(**st, args->positional()[0]);
   if (!rec.ok()) return Fail(io, cmd, rec.status(), ExitFor(rec.status()));
   const bool delete_key = args->Has("--delete-key");
   if (rec->has_private_key && !delete_key) {
@@ -857,12 +786,12 @@ const ArgSpec kExportSpec{"certs export",
                           1};
 
 int CertsExport(const std::vector<std::string>& argv, CommandIo& io) {
-  std::optional<Args> args = ParseArgs(argv, kExportSpec, io);
+  std::optional<Args> args = ParseOrUsage(argv, kExportSpec, io);
   if (!args) return kExitUsage;
   const std::string_view cmd = kExportSpec.command;
   Result<std::unique_ptr<store::Store>> st = OpenFromArgs(*args, false);
   if (!st.ok()) return Fail(io, cmd, st.status(), kExitConfig);
-  const std::string& which = args->positional[0];
+  const std::string& which = args->positional()[0];
   Result<CertificateRecord> rec = NotFoundError("");
   if (which.find('@') != std::string::npos) {
     // The certificate a sender would encrypt to.
@@ -883,7 +812,7 @@ int CertsExport(const std::vector<std::string>& argv, CommandIo& io) {
     fputs(pem.c_str(), io.out);
     return kExitOk;
   }
-  std::string out_path = args->Value("--out", "");
+  std::string out_path = args->Value("--out");
   FILE* f = fopen(out_path.c_str(), "w");
   if (f == nullptr) {
     return Fail(io, cmd, ErrnoError("cannot create " + out_path, errno));
@@ -910,10 +839,13 @@ int LoadCa(const Args& args, std::string_view cmd, CommandIo& io,
            LoadedCa& out) {
   Result<ca::CaOptions> options = CaOptionsFromArgs(args, io);
   if (!options.ok()) return Fail(io, cmd, options.status(), kExitUsage);
-  Result<std::unique_ptr<store::Store>> st = OpenFromArgs(args, false);
+  LazyConfig config(args);
+  Result<std::unique_ptr<store::Store>> st = OpenFromArgs(args, config, false);
   if (!st.ok()) return Fail(io, cmd, st.status(), kExitConfig);
   out.st = std::move(*st);
-  Result<store::MasterKey> master = LoadMasterKey(args);
+  Result<std::string> key_path = MasterKeyPath(args, config);
+  if (!key_path.ok()) return Fail(io, cmd, key_path.status(), kExitConfig);
+  Result<store::MasterKey> master = LoadMasterKey(*key_path);
   if (!master.ok()) return Fail(io, cmd, master.status(), kExitConfig);
   out.master.emplace(std::move(*master));
   out.vault = std::make_unique<store::KeyVault>(*out.st, *out.master);
@@ -943,10 +875,10 @@ const ArgSpec kIssueSpec{
     1};
 
 int KeysIssue(const std::vector<std::string>& argv, CommandIo& io) {
-  std::optional<Args> args = ParseArgs(argv, kIssueSpec, io);
+  std::optional<Args> args = ParseOrUsage(argv, kIssueSpec, io);
   if (!args) return kExitUsage;
   const std::string_view cmd = kIssueSpec.command;
-  Result<std::string> address = store::NormalizeAddress(args->positional[0]);
+  Result<std::string> address = store::NormalizeAddress(args->positional()[0]);
   if (!address.ok()) return Fail(io, cmd, address.status(), kExitUsage);
   LoadedCa loaded;
   if (int rc = LoadCa(*args, cmd, io, loaded); rc != kExitOk) return rc;
@@ -976,13 +908,13 @@ const ArgSpec kKeysListSpec{"keys list",
                             1};
 
 int KeysList(const std::vector<std::string>& argv, CommandIo& io) {
-  std::optional<Args> args = ParseArgs(argv, kKeysListSpec, io);
+  std::optional<Args> args = ParseOrUsage(argv, kKeysListSpec, io);
   if (!args) return kExitUsage;
   const std::string_view cmd = kKeysListSpec.command;
   store::CertificateFilter filter;
   filter.with_private_key = true;
-  if (!args->positional.empty()) {
-    Result<std::string> a = store::NormalizeAddress(args->positional[0]);
+  if (!args->positional().empty()) {
+    Result<std::string> a = store::NormalizeAddress(args->positional()[0]);
     if (!a.ok()) return Fail(io, cmd, a.status(), kExitUsage);
     filter.address = *a;
   }
@@ -1032,10 +964,10 @@ const ArgSpec kRolloverSpec{
     1};
 
 int KeysRollover(const std::vector<std::string>& argv, CommandIo& io) {
-  std::optional<Args> args = ParseArgs(argv, kRolloverSpec, io);
+  std::optional<Args> args = ParseOrUsage(argv, kRolloverSpec, io);
   if (!args) return kExitUsage;
   const std::string_view cmd = kRolloverSpec.command;
-  Result<std::string> address = store::NormalizeAddress(args->positional[0]);
+  Result<std::string> address = store::NormalizeAddress(args->positional()[0]);
   if (!address.ok()) return Fail(io, cmd, address.status(), kExitUsage);
   LoadedCa loaded;
   if (int rc = LoadCa(*args, cmd, io, loaded); rc != kExitOk) return rc;

@@ -11,8 +11,9 @@
 // Times are shown in UTC; `--at` takes "now", Unix seconds, or
 // YYYY-MM-DD[THH:MM[:SS]][Z] in UTC. Metadata from the network is printed
 // with control characters replaced by '?'.
-// Known limits: the argument parser and the store opening repeat
-// quarantine_commands.cc's (both are file-local there).
+// Arguments and error lines: ctl/args.h.
+// Known limits: the store opening repeats quarantine_commands.cc's (it is
+// file-local there).
 // Thread-safety: a command runs on the calling thread only.
 #include <pwd.h>
 #include <unistd.h>
@@ -22,15 +23,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <ctime>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ctl/args.h"
 #include "ctl/command.h"
 #include "ctl/store_options.h"
 #include "lib/config.h"
@@ -46,99 +46,7 @@ using store::EnvelopeRecord;
 using store::EnvelopeState;
 using store::PortalAuditRecord;
 
-// --- Arguments -----------------------------------------------------------
-
-struct Spec {
-  std::string_view command;  // "envelope list"
-  std::string_view usage;
-  std::vector<std::string_view> values;  // options with a value
-  std::vector<std::string_view> flags;
-  size_t min_positional = 0;
-  size_t max_positional = 0;
-};
-
-struct Args {
-  std::map<std::string, std::string, std::less<>> values;
-  std::set<std::string, std::less<>> flags;
-  std::vector<std::string> positional;
-  bool Has(std::string_view name) const {
-    return values.count(name) != 0 || flags.count(name) != 0;
-  }
-  std::string Value(std::string_view name) const {
-    auto it = values.find(name);
-    return it == values.end() ? std::string() : it->second;
-  }
-};
-
-bool Listed(const std::vector<std::string_view>& list, std::string_view s) {
-  return std::find(list.begin(), list.end(), s) != list.end();
-}
-
-// Metadata safe for a terminal: control bytes become '?'.
-std::string Printable(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) c = '?';
-  }
-  return out;
-}
-
-int Usage(const Spec& spec, const std::string& problem, CommandIo& io) {
-  fprintf(io.err, "sealctl %.*s: %s\nusage: sealctl %.*s %.*s\n",
-          static_cast<int>(spec.command.size()), spec.command.data(),
-          Printable(problem).c_str(), static_cast<int>(spec.command.size()),
-          spec.command.data(), static_cast<int>(spec.usage.size()),
-          spec.usage.data());
-  return kExitUsage;
-}
-
-int Parse(const std::vector<std::string>& args, Spec spec, Args& out,
-          CommandIo& io) {
-  spec.values.push_back("-c");
-  spec.values.push_back("--store");
-  bool options_done = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (options_done || a.size() < 2 || a[0] != '-') {
-      out.positional.push_back(a);
-      continue;
-    }
-    if (a == "--") {
-      options_done = true;
-      continue;
-    }
-    std::string name = a;
-    std::optional<std::string> inline_value;
-    if (size_t eq = a.find('='); eq != std::string::npos && a[1] == '-') {
-      name = a.substr(0, eq);
-      inline_value = a.substr(eq + 1);
-    }
-    if (Listed(spec.values, name)) {
-      if (inline_value) {
-        out.values[name] = *inline_value;
-      } else if (i + 1 < args.size()) {
-        out.values[name] = args[++i];
-      } else {
-        return Usage(spec, "option " + name + " needs a value", io);
-      }
-    } else if (Listed(spec.flags, name) && !inline_value) {
-      out.flags.insert(name);
-    } else {
-      return Usage(spec, "unknown option '" + a + "'", io);
-    }
-  }
-  if (out.positional.size() < spec.min_positional) {
-    return Usage(spec, "missing argument", io);
-  }
-  if (out.positional.size() > spec.max_positional) {
-    return Usage(
-        spec,
-        "unexpected argument '" + out.positional[spec.max_positional] + "'",
-        io);
-  }
-  return kExitOk;
-}
+// --- Option values -------------------------------------------------------
 
 // A positive count for --limit; nullopt when malformed.
 std::optional<size_t> ParseLimit(const std::string& text) {
@@ -179,22 +87,10 @@ std::optional<int64_t> ParseTime(const std::string& text) {
 
 // --- Store -----------------------------------------------------------------
 
-int Fail(CommandIo& io, std::string_view command, const Status& status,
-         int code = kExitFailure) {
-  fprintf(io.err, "sealctl %.*s: %s\n", static_cast<int>(command.size()),
-          command.data(), Printable(status.message()).c_str());
-  return code;
-}
-
 std::unique_ptr<store::Store> OpenOrReport(const Args& args,
                                            std::string_view command,
                                            CommandIo& io, int& rc) {
-  ConfigSource source;
-  if (args.Has("-c")) {
-    source.path = args.Value("-c");
-    source.required = true;
-  }
-  Result<Config> config = LoadConfig(source);
+  Result<Config> config = LoadConfig(ConfigSourceFrom(args));
   if (!config.ok()) {
     rc = Fail(io, command, config.status(), kExitConfig);
     return nullptr;
@@ -313,39 +209,40 @@ void PrintJson(const Json& j, FILE* out) {
 // --- Commands ------------------------------------------------------------
 
 int RunList(const std::vector<std::string>& argv, CommandIo& io) {
-  Spec spec{"envelope list",
-            "[-c FILE] [--store PATH] [--sender A] [--recipient A] "
-            "[--state active|revoked|expired|any] [--limit N] [--json]",
-            {"--sender", "--recipient", "--state", "--limit"},
-            {"--json"},
-            0,
-            0};
-  Args args;
-  if (int rc = Parse(argv, spec, args, io); rc != kExitOk) return rc;
+  const ArgSpec spec{
+      "envelope list",
+      "[-c FILE] [--store PATH] [--sender A] [--recipient A] "
+      "[--state active|revoked|expired|any] [--limit N] [--json]",
+      {"-c", "--store", "--sender", "--recipient", "--state", "--limit"},
+      {"--json"},
+      0,
+      0};
+  std::optional<Args> args = ParseOrUsage(argv, spec, io);
+  if (!args) return kExitUsage;
   store::EnvelopeFilter filter;
-  filter.sender = args.Value("--sender");
-  filter.recipient = args.Value("--recipient");
-  if (args.Has("--state") && args.Value("--state") != "any") {
-    Result<EnvelopeState> s = store::ParseEnvelopeState(args.Value("--state"));
-    if (!s.ok()) return Usage(spec, s.status().message(), io);
+  filter.sender = args->Value("--sender");
+  filter.recipient = args->Value("--recipient");
+  if (args->Has("--state") && args->Value("--state") != "any") {
+    Result<EnvelopeState> s = store::ParseEnvelopeState(args->Value("--state"));
+    if (!s.ok()) return UsageError(spec, s.status().message(), io);
     filter.state = *s;
   }
-  if (args.Has("--limit")) {
-    std::optional<size_t> n = ParseLimit(args.Value("--limit"));
+  if (args->Has("--limit")) {
+    std::optional<size_t> n = ParseLimit(args->Value("--limit"));
     if (!n) {
-      return Usage(spec,
-                   "--limit wants a positive number, not '" +
-                       args.Value("--limit") + "'",
-                   io);
+      return UsageError(spec,
+                        "--limit wants a positive number, not '" +
+                            args->Value("--limit") + "'",
+                        io);
     }
     filter.limit = *n;
   }
   int rc = kExitOk;
-  std::unique_ptr<store::Store> st = OpenOrReport(args, spec.command, io, rc);
+  std::unique_ptr<store::Store> st = OpenOrReport(*args, spec.command, io, rc);
   if (!st) return rc;
   Result<std::vector<EnvelopeRecord>> recs = st->ListEnvelopes(filter);
   if (!recs.ok()) return Fail(io, spec.command, recs.status());
-  if (args.Has("--json")) {
+  if (args->Has("--json")) {
     Json list = Json::array();
     for (const EnvelopeRecord& r : *recs) list.push_back(ToJson(r));
     PrintJson(list, io.out);
@@ -365,20 +262,20 @@ int RunList(const std::vector<std::string>& argv, CommandIo& io) {
 }
 
 int RunShow(const std::vector<std::string>& argv, CommandIo& io) {
-  Spec spec{"envelope show",
-            "[-c FILE] [--store PATH] [--json] ID",
-            {},
-            {"--json"},
-            1,
-            1};
-  Args args;
-  if (int rc = Parse(argv, spec, args, io); rc != kExitOk) return rc;
+  const ArgSpec spec{"envelope show",
+                     "[-c FILE] [--store PATH] [--json] ID",
+                     {"-c", "--store"},
+                     {"--json"},
+                     1,
+                     1};
+  std::optional<Args> args = ParseOrUsage(argv, spec, io);
+  if (!args) return kExitUsage;
   int rc = kExitOk;
-  std::unique_ptr<store::Store> st = OpenOrReport(args, spec.command, io, rc);
+  std::unique_ptr<store::Store> st = OpenOrReport(*args, spec.command, io, rc);
   if (!st) return rc;
-  Result<EnvelopeRecord> r = st->GetEnvelope(args.positional[0]);
+  Result<EnvelopeRecord> r = st->GetEnvelope(args->positional()[0]);
   if (!r.ok()) return Fail(io, spec.command, r.status());
-  if (args.Has("--json")) {
+  if (args->Has("--json")) {
     PrintJson(ToJson(*r), io.out);
     return kExitOk;
   }
@@ -411,56 +308,56 @@ int RunShow(const std::vector<std::string>& argv, CommandIo& io) {
 }
 
 int RunRevoke(const std::vector<std::string>& argv, CommandIo& io) {
-  Spec spec{"envelope revoke",
-            "[-c FILE] [--store PATH] [--reason TEXT] ID",
-            {"--reason"},
-            {},
-            1,
-            1};
-  Args args;
-  if (int rc = Parse(argv, spec, args, io); rc != kExitOk) return rc;
+  const ArgSpec spec{"envelope revoke",
+                     "[-c FILE] [--store PATH] [--reason TEXT] ID",
+                     {"-c", "--store", "--reason"},
+                     {},
+                     1,
+                     1};
+  std::optional<Args> args = ParseOrUsage(argv, spec, io);
+  if (!args) return kExitUsage;
   int rc = kExitOk;
-  std::unique_ptr<store::Store> st = OpenOrReport(args, spec.command, io, rc);
+  std::unique_ptr<store::Store> st = OpenOrReport(*args, spec.command, io, rc);
   if (!st) return rc;
-  Status s =
-      st->RevokeEnvelope(args.positional[0], Actor(), args.Value("--reason"));
+  Status s = st->RevokeEnvelope(args->positional()[0], Actor(),
+                                args->Value("--reason"));
   if (!s.ok()) return Fail(io, spec.command, s);
-  fprintf(io.out, "revoked %s\n", Printable(args.positional[0]).c_str());
+  fprintf(io.out, "revoked %s\n", Printable(args->positional()[0]).c_str());
   return kExitOk;
 }
 
 int RunExpire(const std::vector<std::string>& argv, CommandIo& io) {
-  Spec spec{"envelope expire",
-            "[-c FILE] [--store PATH] [--at TIME|now|never] ID",
-            {"--at"},
-            {},
-            1,
-            1};
-  Args args;
-  if (int rc = Parse(argv, spec, args, io); rc != kExitOk) return rc;
+  const ArgSpec spec{"envelope expire",
+                     "[-c FILE] [--store PATH] [--at TIME|now|never] ID",
+                     {"-c", "--store", "--at"},
+                     {},
+                     1,
+                     1};
+  std::optional<Args> args = ParseOrUsage(argv, spec, io);
+  if (!args) return kExitUsage;
   int64_t at = -1;
-  if (args.Has("--at")) {
-    std::string text = args.Value("--at");
+  if (args->Has("--at")) {
+    std::string text = args->Value("--at");
     if (text == "never") {
       at = 0;
     } else {
       std::optional<int64_t> t = ParseTime(text);
       if (!t) {
-        return Usage(spec,
-                     "--at wants now, never, Unix seconds or "
-                     "YYYY-MM-DD[THH:MM[:SS]], not '" +
-                         text + "'",
-                     io);
+        return UsageError(spec,
+                          "--at wants now, never, Unix seconds or "
+                          "YYYY-MM-DD[THH:MM[:SS]], not '" +
+                              text + "'",
+                          io);
       }
       at = *t;
     }
   }
   int rc = kExitOk;
-  std::unique_ptr<store::Store> st = OpenOrReport(args, spec.command, io, rc);
+  std::unique_ptr<store::Store> st = OpenOrReport(*args, spec.command, io, rc);
   if (!st) return rc;
-  Status s = st->SetEnvelopeExpiry(args.positional[0], at);
+  Status s = st->SetEnvelopeExpiry(args->positional()[0], at);
   if (!s.ok()) return Fail(io, spec.command, s);
-  Result<EnvelopeRecord> r = st->GetEnvelope(args.positional[0]);
+  Result<EnvelopeRecord> r = st->GetEnvelope(args->positional()[0]);
   if (!r.ok()) return Fail(io, spec.command, r.status());
   fprintf(io.out, "%s expires %s\n", r->id.c_str(),
           r->expires_at == 0 ? "never" : FormatTime(r->expires_at).c_str());
@@ -468,32 +365,32 @@ int RunExpire(const std::vector<std::string>& argv, CommandIo& io) {
 }
 
 int RunAudit(const std::vector<std::string>& argv, CommandIo& io) {
-  Spec spec{"envelope audit",
-            "[-c FILE] [--store PATH] [--limit N] [--json] [ID]",
-            {"--limit"},
-            {"--json"},
-            0,
-            1};
-  Args args;
-  if (int rc = Parse(argv, spec, args, io); rc != kExitOk) return rc;
+  const ArgSpec spec{"envelope audit",
+                     "[-c FILE] [--store PATH] [--limit N] [--json] [ID]",
+                     {"-c", "--store", "--limit"},
+                     {"--json"},
+                     0,
+                     1};
+  std::optional<Args> args = ParseOrUsage(argv, spec, io);
+  if (!args) return kExitUsage;
   size_t limit = 100;
-  if (args.Has("--limit")) {
-    std::optional<size_t> n = ParseLimit(args.Value("--limit"));
+  if (args->Has("--limit")) {
+    std::optional<size_t> n = ParseLimit(args->Value("--limit"));
     if (!n) {
-      return Usage(spec,
-                   "--limit wants a positive number, not '" +
-                       args.Value("--limit") + "'",
-                   io);
+      return UsageError(spec,
+                        "--limit wants a positive number, not '" +
+                            args->Value("--limit") + "'",
+                        io);
     }
     limit = *n;
   }
   int rc = kExitOk;
-  std::unique_ptr<store::Store> st = OpenOrReport(args, spec.command, io, rc);
+  std::unique_ptr<store::Store> st = OpenOrReport(*args, spec.command, io, rc);
   if (!st) return rc;
-  std::string id = args.positional.empty() ? "" : args.positional[0];
+  std::string id = args->positional().empty() ? "" : args->positional()[0];
   Result<std::vector<PortalAuditRecord>> recs = st->ListPortalAudit(id, limit);
   if (!recs.ok()) return Fail(io, spec.command, recs.status());
-  if (args.Has("--json")) {
+  if (args->Has("--json")) {
     Json list = Json::array();
     for (const PortalAuditRecord& a : *recs) list.push_back(ToJson(a));
     PrintJson(list, io.out);

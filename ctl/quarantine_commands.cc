@@ -19,6 +19,7 @@
 // releasing the same message at once may both deliver it; a failure after
 // some recipient groups were re-injected leaves the record held, and a
 // second release sends those groups again.
+// Arguments and error lines: ctl/args.h.
 // Thread-safety: a command runs on the calling thread only.
 #include <pwd.h>
 #include <unistd.h>
@@ -28,15 +29,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <ctime>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ctl/args.h"
 #include "ctl/command.h"
 #include "ctl/store_options.h"
 #include "lib/config.h"
@@ -56,107 +56,7 @@ using Json = nlohmann::ordered_json;
 using store::QuarantineRecord;
 using store::QuarantineState;
 
-// --- Arguments -----------------------------------------------------------
-
-struct Spec {
-  std::string_view command;  // "quarantine list"
-  std::string_view usage;
-  std::vector<std::string_view> values;  // options with a value
-  std::vector<std::string_view> flags;
-  size_t positional = 0;  // exactly this many
-};
-
-struct Args {
-  std::map<std::string, std::string, std::less<>> values;
-  std::set<std::string, std::less<>> flags;
-  std::vector<std::string> positional;
-  bool Has(std::string_view name) const {
-    return values.count(name) != 0 || flags.count(name) != 0;
-  }
-  std::string Value(std::string_view name) const {
-    auto it = values.find(name);
-    return it == values.end() ? std::string() : it->second;
-  }
-};
-
-bool Listed(const std::vector<std::string_view>& list, std::string_view s) {
-  return std::find(list.begin(), list.end(), s) != list.end();
-}
-
-int Usage(const Spec& spec, const std::string& problem, CommandIo& io) {
-  fprintf(io.err, "sealctl %.*s: %s\nusage: sealctl %.*s %.*s\n",
-          static_cast<int>(spec.command.size()), spec.command.data(),
-          problem.c_str(), static_cast<int>(spec.command.size()),
-          spec.command.data(), static_cast<int>(spec.usage.size()),
-          spec.usage.data());
-  return kExitUsage;
-}
-
-// Fills `out`; returns kExitOk or the exit code of a usage error.
-int Parse(const std::vector<std::string>& args, Spec spec, Args& out,
-          CommandIo& io) {
-  spec.values.push_back("-c");
-  spec.values.push_back("--store");
-  bool options_done = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (options_done || a.size() < 2 || a[0] != '-') {
-      out.positional.push_back(a);
-      continue;
-    }
-    if (a == "--") {
-      options_done = true;
-      continue;
-    }
-    std::string name = a;
-    std::optional<std::string> inline_value;
-    if (size_t eq = a.find('='); eq != std::string::npos && a[1] == '-') {
-      name = a.substr(0, eq);
-      inline_value = a.substr(eq + 1);
-    }
-    if (Listed(spec.values, name)) {
-      if (inline_value) {
-        out.values[name] = *inline_value;
-      } else if (i + 1 < args.size()) {
-        out.values[name] = args[++i];
-      } else {
-        return Usage(spec, "option " + name + " needs a value", io);
-      }
-    } else if (Listed(spec.flags, name) && !inline_value) {
-      out.flags.insert(name);
-    } else {
-      return Usage(spec, "unknown option '" + a + "'", io);
-    }
-  }
-  if (out.positional.size() < spec.positional) {
-    return Usage(spec, "missing argument", io);
-  }
-  if (out.positional.size() > spec.positional) {
-    return Usage(
-        spec, "unexpected argument '" + out.positional[spec.positional] + "'",
-        io);
-  }
-  return kExitOk;
-}
-
 // --- Store and configuration ---------------------------------------------
-
-int Fail(CommandIo& io, std::string_view command, const Status& status,
-         int code = kExitFailure) {
-  fprintf(io.err, "sealctl %.*s: %s\n", static_cast<int>(command.size()),
-          command.data(), status.message().c_str());
-  return code;
-}
-
-// The configuration (-c FILE, else the default file when there is one).
-Result<Config> ConfigFromArgs(const Args& args) {
-  ConfigSource source;
-  if (args.Has("-c")) {
-    source.path = args.Value("-c");
-    source.required = true;
-  }
-  return LoadConfig(source);
-}
 
 Result<std::unique_ptr<store::Store>> OpenFromConfig(const Config& config,
                                                      const Args& args) {
@@ -178,7 +78,7 @@ std::unique_ptr<store::Store> OpenOrReport(const Args& args,
                                            std::string_view command,
                                            std::optional<Config>* config_out,
                                            CommandIo& io, int& rc) {
-  Result<Config> config = ConfigFromArgs(args);
+  Result<Config> config = LoadConfig(ConfigSourceFrom(args));
   if (!config.ok()) {
     rc = Fail(io, command, config.status(), kExitConfig);
     return nullptr;
@@ -196,16 +96,6 @@ std::unique_ptr<store::Store> OpenOrReport(const Args& args,
 }
 
 // --- Output --------------------------------------------------------------
-
-// Metadata safe for a terminal: control bytes become '?'.
-std::string Printable(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) c = '?';
-  }
-  return out;
-}
 
 std::string FormatTime(int64_t t) {
   if (t == 0) return "-";
@@ -294,29 +184,31 @@ std::string Actor() {
 // --- Commands ------------------------------------------------------------
 
 int RunList(const std::vector<std::string>& argv, CommandIo& io) {
-  Spec spec{"quarantine list",
-            "[-c FILE] [--store PATH] [--state held|released|deleted|all] "
-            "[--limit N] [--json]",
-            {"--state", "--limit"},
-            {"--json"},
-            0};
-  Args args;
-  if (int rc = Parse(argv, spec, args, io); rc != kExitOk) return rc;
+  const ArgSpec spec{
+      "quarantine list",
+      "[-c FILE] [--store PATH] [--state held|released|deleted|all] "
+      "[--limit N] [--json]",
+      {"-c", "--store", "--state", "--limit"},
+      {"--json"},
+      0,
+      0};
+  std::optional<Args> args = ParseOrUsage(argv, spec, io);
+  if (!args) return kExitUsage;
   store::QuarantineFilter filter;
-  std::string state = args.Has("--state") ? args.Value("--state") : "held";
+  std::string state = args->Has("--state") ? args->Value("--state") : "held";
   if (state != "all") {
     Result<QuarantineState> s = store::ParseQuarantineState(state);
-    if (!s.ok()) return Usage(spec, s.status().message(), io);
+    if (!s.ok()) return UsageError(spec, s.status().message(), io);
     filter.state = *s;
   }
-  if (args.Has("--limit")) {
-    std::string text = args.Value("--limit");
+  if (args->Has("--limit")) {
+    std::string text = args->Value("--limit");
     char* end = nullptr;
     errno = 0;
     unsigned long long n = strtoull(text.c_str(), &end, 10);  // NOLINT
     if (text.empty() || text[0] == '-' || *end != '\0' || errno != 0 ||
         n == 0) {
-      return Usage(
+      return UsageError(
           spec,
           "--limit wants a positive number, not '" + Printable(text) + "'", io);
     }
@@ -324,11 +216,11 @@ int RunList(const std::vector<std::string>& argv, CommandIo& io) {
   }
   int rc = kExitOk;
   std::unique_ptr<store::Store> st =
-      OpenOrReport(args, spec.command, nullptr, io, rc);
+      OpenOrReport(*args, spec.command, nullptr, io, rc);
   if (!st) return rc;
   Result<std::vector<QuarantineRecord>> recs = st->ListQuarantine(filter);
   if (!recs.ok()) return Fail(io, spec.command, recs.status());
-  if (args.Has("--json")) {
+  if (args->Has("--json")) {
     Json list = Json::array();
     for (const QuarantineRecord& r : *recs) list.push_back(ToJson(r));
     PrintJson(list, io.out);
@@ -348,22 +240,23 @@ int RunList(const std::vector<std::string>& argv, CommandIo& io) {
 }
 
 int RunShow(const std::vector<std::string>& argv, CommandIo& io) {
-  Spec spec{"quarantine show",
-            "[-c FILE] [--store PATH] [--raw|--json] ID",
-            {},
-            {"--raw", "--json"},
-            1};
-  Args args;
-  if (int rc = Parse(argv, spec, args, io); rc != kExitOk) return rc;
-  if (args.Has("--raw") && args.Has("--json")) {
-    return Usage(spec, "--raw and --json exclude each other", io);
+  const ArgSpec spec{"quarantine show",
+                     "[-c FILE] [--store PATH] [--raw|--json] ID",
+                     {"-c", "--store"},
+                     {"--raw", "--json"},
+                     1,
+                     1};
+  std::optional<Args> args = ParseOrUsage(argv, spec, io);
+  if (!args) return kExitUsage;
+  if (args->Has("--raw") && args->Has("--json")) {
+    return UsageError(spec, "--raw and --json exclude each other", io);
   }
   int rc = kExitOk;
   std::unique_ptr<store::Store> st =
-      OpenOrReport(args, spec.command, nullptr, io, rc);
+      OpenOrReport(*args, spec.command, nullptr, io, rc);
   if (!st) return rc;
-  bool raw = args.Has("--raw");
-  Result<QuarantineRecord> rec = st->GetQuarantine(args.positional[0], raw);
+  bool raw = args->Has("--raw");
+  Result<QuarantineRecord> rec = st->GetQuarantine(args->positional()[0], raw);
   if (!rec.ok()) return Fail(io, spec.command, rec.status());
   if (raw) {
     if (rec->state == QuarantineState::kDeleted) {
@@ -377,7 +270,7 @@ int RunShow(const std::vector<std::string>& argv, CommandIo& io) {
     }
     return kExitOk;
   }
-  if (args.Has("--json")) {
+  if (args->Has("--json")) {
     PrintJson(ToJson(*rec), io.out);
   } else {
     PrintDetails(*rec, io.out);
@@ -386,16 +279,21 @@ int RunShow(const std::vector<std::string>& argv, CommandIo& io) {
 }
 
 int RunDelete(const std::vector<std::string>& argv, CommandIo& io) {
-  Spec spec{"quarantine delete", "[-c FILE] [--store PATH] ID", {}, {}, 1};
-  Args args;
-  if (int rc = Parse(argv, spec, args, io); rc != kExitOk) return rc;
+  const ArgSpec spec{"quarantine delete",
+                     "[-c FILE] [--store PATH] ID",
+                     {"-c", "--store"},
+                     {},
+                     1,
+                     1};
+  std::optional<Args> args = ParseOrUsage(argv, spec, io);
+  if (!args) return kExitUsage;
   int rc = kExitOk;
   std::unique_ptr<store::Store> st =
-      OpenOrReport(args, spec.command, nullptr, io, rc);
+      OpenOrReport(*args, spec.command, nullptr, io, rc);
   if (!st) return rc;
-  Status s = st->DeleteQuarantine(args.positional[0], Actor());
+  Status s = st->DeleteQuarantine(args->positional()[0], Actor());
   if (!s.ok()) return Fail(io, spec.command, s);
-  fprintf(io.out, "deleted %s\n", Printable(args.positional[0]).c_str());
+  fprintf(io.out, "deleted %s\n", Printable(args->positional()[0]).c_str());
   return kExitOk;
 }
 
@@ -409,15 +307,20 @@ std::string VerdictText(const Verdict& v) {
 }
 
 int RunRelease(const std::vector<std::string>& argv, CommandIo& io) {
-  Spec spec{"quarantine release", "[-c FILE] [--store PATH] ID", {}, {}, 1};
-  Args args;
-  if (int rc = Parse(argv, spec, args, io); rc != kExitOk) return rc;
+  const ArgSpec spec{"quarantine release",
+                     "[-c FILE] [--store PATH] ID",
+                     {"-c", "--store"},
+                     {},
+                     1,
+                     1};
+  std::optional<Args> args = ParseOrUsage(argv, spec, io);
+  if (!args) return kExitUsage;
   int rc = kExitOk;
   std::optional<Config> config;
   std::unique_ptr<store::Store> st =
-      OpenOrReport(args, spec.command, &config, io, rc);
+      OpenOrReport(*args, spec.command, &config, io, rc);
   if (!st) return rc;
-  Result<QuarantineRecord> rec = st->GetQuarantine(args.positional[0], true);
+  Result<QuarantineRecord> rec = st->GetQuarantine(args->positional()[0], true);
   if (!rec.ok()) return Fail(io, spec.command, rec.status());
   if (rec->state != QuarantineState::kHeld) {
     return Fail(io, spec.command,
