@@ -37,6 +37,8 @@ std::vector<Command> RulesCommands();
 std::vector<Command> CertCommands();
 // "envelope open|make" (ctl/envelope_commands.cc).
 std::vector<Command> EnvelopeCommands();
+// "envelope keygen|keys": the portal key file (ctl/portal_key_commands.cc).
+std::vector<Command> PortalKeyCommands();
 // "envelope list|show|revoke|expire|audit" (ctl/envelope_admin_commands.cc).
 std::vector<Command> EnvelopeAdminCommands();
 // "quarantine list|show|release|delete" (ctl/quarantine_commands.cc).

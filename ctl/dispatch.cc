@@ -10,7 +10,7 @@ std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group :
        {ConfigCommands, RulesCommands, CertCommands, EnvelopeCommands,
-        EnvelopeAdminCommands, QuarantineCommands}) {
+        PortalKeyCommands, EnvelopeAdminCommands, QuarantineCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   return all;

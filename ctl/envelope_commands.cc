@@ -33,6 +33,7 @@
 #include "lib/envelope/notification.h"
 #include "lib/envelope/options.h"
 #include "lib/envelope/passphrase.h"
+#include "lib/envelope/portal_key.h"
 #include "lib/envelope/sender_notices.h"
 #include "lib/envelope/template_set.h"
 #include "lib/mime/address_list.h"
@@ -670,8 +671,8 @@ int Make(const std::vector<std::string>& args, CommandIo& io) {
 
 constexpr std::string_view kOpenUsage =
     "usage: sealctl envelope open FILE.html|FILE.eml [--passphrase-file F | "
-    "--passphrase P | --portal-key-file F --portal-key-id ID] "
-    "[--ignore-expiry] [--out FILE.eml] | --info";
+    "--passphrase P | --portal-key FILE | --portal-key-file F "
+    "--portal-key-id ID] [--ignore-expiry] [--out FILE.eml] | --info";
 
 // The envelope page in `raw`: raw itself when it has the metadata
 // element, else the first HTML part of a MIME message (a notification)
@@ -743,7 +744,7 @@ void PrintInfo(const env::EnvelopeMetadata& m, CommandIo& io) {
 }
 
 int Open(const std::vector<std::string>& args, CommandIo& io) {
-  std::string input, out, passphrase_file, key_file, key_id;
+  std::string input, out, passphrase_file, key_file, key_id, ring_file;
   std::optional<std::string> passphrase;
   bool info = false, ignore_expiry = false;
   auto usage = [&](const std::string& why) {
@@ -765,6 +766,8 @@ int Open(const std::vector<std::string>& args, CommandIo& io) {
       ok = TakeValue(args, &i, &key_file);
     } else if (arg == "--portal-key-id") {
       ok = TakeValue(args, &i, &key_id);
+    } else if (arg == "--portal-key") {
+      ok = TakeValue(args, &i, &ring_file);
     } else if (arg == "--out") {
       ok = TakeValue(args, &i, &out);
     } else if (arg == "--info") {
@@ -786,7 +789,7 @@ int Open(const std::vector<std::string>& args, CommandIo& io) {
     return usage("--portal-key-file and --portal-key-id go together");
   }
   int keys = (passphrase ? 1 : 0) + (passphrase_file.empty() ? 0 : 1) +
-             (portal ? 1 : 0);
+             (portal ? 1 : 0) + (ring_file.empty() ? 0 : 1);
   if (keys > 1) return usage("give one passphrase or portal key");
   if (info && (keys > 0 || !out.empty() || ignore_expiry)) {
     return usage("--info shows the metadata only; it takes no key or output");
@@ -832,7 +835,37 @@ int Open(const std::vector<std::string>& args, CommandIo& io) {
   }
   env::OpenError error = env::OpenError::kNone;
   std::optional<Result<env::OpenedEnvelope>> opened;
-  if (portal) {
+  if (!ring_file.empty()) {
+    // A portal key file (portal.key_file): the key the envelope's portal
+    // slot names.
+    auto ring = env::LoadPortalKeyFile(ring_file);
+    if (!ring.ok()) {
+      Error(io, ring.status().message());
+      return kExitFailure;
+    }
+    const env::PortalKey* key = nullptr;
+    std::string named;
+    if (metadata.ok()) {
+      for (const env::KeySlot& slot : metadata->slots) {
+        if (slot.type != env::KeySlot::Type::kPortal) continue;
+        named += (named.empty() ? "" : ", ") + slot.key_id;
+        if (key == nullptr) key = ring->Find(slot.key_id);
+      }
+    }
+    if (key == nullptr) {
+      Error(io,
+            input + ": " +
+                (!metadata.ok()
+                     ? "not a secure envelope: " + metadata.status().message()
+                 : named.empty()
+                     ? std::string("the envelope has no portal slot")
+                     : "no key in " + ring_file +
+                           " opens it (its portal slot names " + named + ")"));
+      return kExitFailure;
+    }
+    opened = env::OpenEnvelopeWithPortalKey(
+        *html, env::PortalSlotSpec{key->key_id, key->key}, options, &error);
+  } else if (portal) {
     auto key = ReadPortalKeyFile(key_file);
     if (!key.ok()) {
       Error(io, key.status().message());
@@ -855,8 +888,9 @@ int Open(const std::vector<std::string>& args, CommandIo& io) {
     std::string what = input + ": ";
     switch (error) {
       case env::OpenError::kWrongPassphrase:
-        what += portal ? "the portal key does not open this envelope"
-                       : "wrong passphrase";
+        what += portal || !ring_file.empty()
+                    ? "the portal key does not open this envelope"
+                    : "wrong passphrase";
         break;
       case env::OpenError::kTampered:
         what +=
@@ -865,7 +899,9 @@ int Open(const std::vector<std::string>& args, CommandIo& io) {
         break;
       case env::OpenError::kNoUsableSlot:
         what += opened->status().message() +
-                (portal ? "" : " (it opens only with a portal key)");
+                (portal || !ring_file.empty()
+                     ? ""
+                     : " (it opens only with a portal key)");
         break;
       case env::OpenError::kMalformed:
         what += metadata.ok()
@@ -906,7 +942,8 @@ std::vector<Command> EnvelopeCommands() {
        "[--message F.eml] ...",
        "encrypt a message into a secure envelope", &Make},
       {"envelope", "open",
-       "FILE.html|FILE.eml [--passphrase-file F] [--out F.eml] [--info]",
+       "FILE.html|FILE.eml [--passphrase-file F|--portal-key F] [--out F] "
+       "[--info]",
        "decrypt a secure envelope, or show its metadata", &Open},
   };
 }

@@ -115,6 +115,50 @@ class Loader {
   Config& config_;
 };
 
+// Checks between keys and of values the schema types cannot express.
+// Errors name the key (no line: the key may come from the defaults).
+Status CheckPortal(const Config& config) {
+  const std::string& url = config.portal.url;
+  if (url.empty() && config.envelope.js_free) {
+    return InvalidArgumentError(
+        "envelope.js_free needs portal.url: a JS-free envelope only opens "
+        "online");
+  }
+  if (url.empty()) return Status::Ok();
+  auto bad = [&](const std::string& why) {
+    return InvalidArgumentError("portal.url '" + url.substr(0, 100) +
+                                "': " + why);
+  };
+  std::string_view rest = url;
+  bool plain = false;
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+    plain = true;
+  } else {
+    return bad("must be an http:// or https:// URL");
+  }
+  std::string_view host = rest.substr(0, rest.find_first_of(":/"));
+  if (host.empty()) return bad("has no host");
+  if (plain && host != "localhost" && host != "127.0.0.1") {
+    return bad("http:// is for localhost only (tests); use https://");
+  }
+  if (url.back() == '/') return bad("must not end with '/'");
+  for (char c : url) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '"' || c == '\'' || c == '<' ||
+        c == '>' || c == '\\' || c == ';' || c == ',' || c == '?' || c == '#') {
+      return bad("has a character that is not allowed in it");
+    }
+  }
+  if (config.portal.key_file.empty()) {
+    return InvalidArgumentError(
+        "portal.key_file must be set when portal.url is set");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Config Config::Defaults() {
@@ -147,6 +191,8 @@ Result<Config> ParseConfig(std::string_view text,
     toml::table table = toml::parse(text, source_name);
     Loader loader(source_name, config);
     SEAL_RETURN_IF_ERROR(loader.Walk(table, ""));
+    Status portal = CheckPortal(config);
+    if (!portal.ok()) return portal.WithContext(source_name);
   } catch (const toml::parse_error& e) {
     return ParseError(TomlPosition(source_name, e.source()) + ": " +
                       std::string(e.description()));

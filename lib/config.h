@@ -70,6 +70,12 @@ struct Config {
     std::string locale;           // notification and page language
     int64_t expires_seconds = 0;  // 0 = never
     bool subject_in_notification = false;
+    bool sender_options = true;  // honour the X-Seal-* option headers
+    bool reply = true;           // option defaults (lib/envelope/options.h)
+    bool reply_all = true;
+    bool forward = true;
+    bool read_receipt = false;
+    bool js_free = false;
   } envelope;
 
   struct Inbound {              // mail from outside (lib/gateway/inbound.h)
@@ -84,6 +90,22 @@ struct Config {
     bool system_trust = true;                // also the system CA bundle
     std::string result_header;               // field naming what was found
   } inbound;
+  struct Portal {          // sealportal, and the milter's portal key slots
+    std::string url;       // public base URL ("" = no portal slots)
+    std::string key_file;  // portal keys (lib/envelope/portal_key.h)
+    std::string security;  // high|medium|none for new envelopes
+    std::string listen;    // sealportal's HOST:PORT (plain HTTP)
+    std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For
+                                               // is believed
+    std::string mail_from;         // From of portal mail ("" = postmaster)
+    std::string smtp;              // HOST:PORT to send portal mail through
+    int64_t session_seconds = 0;   // idle lifetime of a login session
+    int64_t token_seconds = 0;     // lifetime of confirm/reset links
+    int64_t lockout_failures = 0;  // failed logins before a lockout
+    int64_t lockout_seconds = 0;   // how long a lockout lasts
+    bool secure_cookies = true;    // Secure attribute (off for plain tests)
+    uint64_t max_upload = 0;       // bytes of a JS-free "open online" post
+  } portal;
   struct Ca {  // the built-in CA as the daemon uses it (lib/ca)
     bool issue_on_demand = true;  // issue a signing certificate on need
     int64_t renew_days = 0;       // renew this long before it ends

@@ -79,8 +79,9 @@ Result<std::string> BuildFailureNotice(const EnvelopeTemplates& templates,
   scope.Set("recipient", r.recipients.empty() ? "" : r.recipients.front());
   scope.Set("subject", r.subject.value_or(""));
   scope.Set("reason", r.reason);
+  if (r.held) scope.Set("held", "1");
   return Assemble(r.addressing, scope, templates.failure_text(),
-                  "failure.subject");
+                  r.held ? "held.subject" : "failure.subject");
 }
 
 }  // namespace seal::envelope

@@ -43,6 +43,9 @@ struct FailureNoticeRequest {
   std::vector<std::string> recipients;
   std::optional<std::string> subject;
   std::string reason;  // one line for people; never key material
+  // Held for review (a content-rule quarantine), not failed: the held.*
+  // strings replace failure.* (subject, intro, action).
+  bool held = false;
 };
 
 Result<std::string> BuildPassphraseNotice(const EnvelopeTemplates& templates,

@@ -20,7 +20,7 @@ namespace {
 
 constexpr size_t kMaxFileSize = 1 << 20;
 
-constexpr std::array<std::string_view, 26> kVariables = {
+constexpr std::array<std::string_view, 27> kVariables = {
     "lang",         "org_name",     "org_url",
     "logo_src",     "accent",       "support",
     "sender",       "sender_name",  "sender_address",
@@ -29,7 +29,7 @@ constexpr std::array<std::string_view, 26> kVariables = {
     "expires_text", "portal_url",   "portal_host",
     "file_name",    "passphrase",   "new_passphrase",
     "reason",       "js",           "remember",
-    "csp",          "envelope_id",
+    "csp",          "envelope_id",  "held",
 };
 
 constexpr std::array<std::string_view, 5> kPageBlocks = {

@@ -1,6 +1,7 @@
 // Building the Policy of a config (see lib/gateway/policy.h).
 #include "lib/gateway/policy.h"
 
+#include "lib/log.h"
 #include "lib/rules/rule_files.h"
 #include "lib/rules/shipped_rules.h"
 
@@ -64,6 +65,22 @@ Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config) {
       return over.status().WithContext(config.source + ": gateway.oversize");
     }
     policy->failure.oversize = *over;
+  }
+  if (!config.portal.url.empty()) {
+    Result<envelope::PortalKeyRing> ring =
+        envelope::LoadPortalKeyFile(config.portal.key_file);
+    if (ring.ok()) {
+      Logger("portal").Info()
+          << "portal keys: " << ring->keys().size() << " from "
+          << config.portal.key_file << ", current " << ring->current().key_id;
+      policy->portal_keys =
+          std::make_shared<const envelope::PortalKeyRing>(std::move(*ring));
+    } else {
+      policy->portal_key_error = ring.status().message();
+      Logger("portal").Error()
+          << "portal keys: " << ring.status().message()
+          << "; mail that needs a secure envelope is deferred";
+    }
   }
   return std::shared_ptr<const Policy>(std::move(policy));
 }

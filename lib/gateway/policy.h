@@ -1,7 +1,7 @@
 // Policy: what a Snapshot carries besides the config, built once per start
 // or reload by BuildPolicy and then shared read-only by every transaction:
-// the compiled rules, the parsed internal networks, the reinjection target
-// and the envelope templates.
+// the compiled rules, the parsed internal networks, the reinjection target,
+// the envelope templates and the portal key ring.
 // A reload whose rules, networks or templates fail to build fails as a
 // whole (file:line in the error) and the running Policy stays.
 // Thread-safety: immutable once built.
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "lib/config.h"
+#include "lib/envelope/portal_key.h"
 #include "lib/envelope/template_set.h"
 #include "lib/gateway/failure_policy.h"
 #include "lib/gateway/networks.h"
@@ -31,6 +32,11 @@ struct Policy {
   std::optional<SmtpTarget> reinject;  // unset: no notices, no envelopes
   std::shared_ptr<const envelope::EnvelopeTemplates> templates;
   FailurePolicy failure;  // gateway.on_failure, _profiles, oversize
+  // portal.url set: portal.key_file's keys, read at each build (start and
+  // reload); null when unset or unreadable (portal_key_error says why, and
+  // envelope mail is then tempfailed: the build itself does not fail).
+  std::shared_ptr<const envelope::PortalKeyRing> portal_keys;
+  std::string portal_key_error;
 };
 
 Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config);

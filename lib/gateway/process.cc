@@ -22,6 +22,7 @@
 #include "lib/gateway/render.h"
 #include "lib/gateway/rewrite.h"
 #include "lib/gateway/signing.h"
+#include "lib/mime/encoded_words.h"
 #include "lib/mime/text_extractor.h"
 #include "lib/rules/conditions.h"
 #include "lib/rules/evaluate.h"
@@ -237,6 +238,15 @@ class Processor {
           q.verdict.kind == Verdict::Kind::kReject ? "rejected" : "quarantined";
       detail_ = q.detail;
       if (q.verdict.kind == Verdict::Kind::kDiscard) plan = EditPlan();
+      // A held message gets no SMTP error the sender would see: tell them.
+      // The rule ids stay in the log (they would teach a sender how to
+      // slip past the policy).
+      if (verb_ == "quarantined") {
+        NotifySender(
+            "It matched the organisation's content policy and was held "
+            "for review.",
+            /*held=*/true);
+      }
       return q.verdict;
     }
     // --- end quarantine ---
@@ -349,6 +359,12 @@ class Processor {
     std::vector<GroupPlan> built;
     for (const Group& g : groups) {
       Result<GroupPlan> gp = BuildGroup(raw, parts, g, facts, certs, spool);
+      if (!gp.ok() && gp.status().code() == StatusCode::kUnavailable) {
+        // The portal's keys or record store: fail closed, try again later.
+        plan = EditPlan();
+        detail_ = "reason=portal-unavailable";
+        return t_.Fail(gp.status(), "secure envelope");
+      }
       if (!gp.ok()) {
         return Failure(
             plan, gp.status().message(),
@@ -373,7 +389,8 @@ class Processor {
         plan = EditPlan();
         return t_.Fail(sent.status(), "reinjection");
       }
-      summary.push_back(GroupLabel(groups[i]) + (*sent ? ">" : ">seen"));
+      summary.push_back(GroupLabel(groups[i]) + (*sent ? ">" : ">seen") +
+                        built[i].envelope_id);
       for (const std::string& r : groups[i].recipients) {
         plan.delete_recipients.push_back(r);
       }
@@ -415,10 +432,11 @@ class Processor {
   }
 
   struct GroupPlan {
-    EditPlan plan;         // the group's rewrite (option fields excluded)
-    std::string notice;    // passphrase notice for the sender, or ""
-    bool signed_ = false;  // the rewrite carries our signature
-    std::string detail;    // key=value for the log
+    EditPlan plan;            // the group's rewrite (option fields excluded)
+    std::string notice;       // passphrase notice for the sender, or ""
+    bool signed_ = false;     // the rewrite carries our signature
+    std::string detail;       // key=value for the log
+    std::string envelope_id;  // "(id)" of an envelope group, for the log
   };
 
   // TLS instead of encryption for this recipient's domain.
@@ -532,13 +550,18 @@ class Processor {
         }
         const Envelope& env = t_.envelope();
         EnvelopeParams params{env.sender, g.recipients,
-                              config_.gateway.notice_from};
+                              config_.gateway.notice_from, services_.store,
+                              services_.store_error};
         Result<EnvelopeRewrite> envelope =
             RewriteEnvelope(raw, parts, params, config_, policy_, spool);
         if (!envelope.ok()) return envelope.status();
         out.plan = std::move(envelope->plan);
         out.notice = std::move(envelope->passphrase_notice);
         out.detail = "method=envelope id=" + envelope->envelope_id;
+        if (!envelope->portal_key_id.empty()) {
+          out.detail += " portal_key=" + envelope->portal_key_id;
+        }
+        out.envelope_id = "(" + envelope->envelope_id + ")";
         return out;
       }
     }
@@ -637,13 +660,17 @@ class Processor {
               : q.verdict.kind == Verdict::Kind::kTempfail ? "tempfailed"
                                                            : "quarantined";
     }
-    if (verb_ != "tempfailed") NotifySender(verb_, public_reason);
+    if (verb_ != "tempfailed") {
+      NotifySender("The message was " + verb_ + ": it must be encrypted, and " +
+                   public_reason + ".");
+    }
     return verdict;
   }
 
-  // Tells an internal sender that the message was rejected or held
-  // (gateway.failure_notice); a notice that cannot be sent is only logged.
-  void NotifySender(const std::string& what, const std::string& reason) {
+  // Tells an internal sender that the message was rejected or held, and
+  // why in `sentence` (gateway.failure_notice); a notice that cannot be
+  // sent is only logged.
+  void NotifySender(const std::string& sentence, bool held = false) {
     const Envelope& env = t_.envelope();
     if (!config_.gateway.failure_notice || !policy_.reinject ||
         env.sender.empty() || direction_ == "inbound") {
@@ -659,10 +686,13 @@ class Processor {
     r.addressing.message_id_domain = domain.empty() ? "localhost" : domain;
     r.recipients = env.recipients;
     if (const RawField* f = FindField(*parts_, "Subject")) {
-      r.subject = f->value;
+      // As people read it: the notice template encodes it again.
+      mime::CharsetConverter conv;
+      mime::TextIssues issues;
+      r.subject = mime::DecodeEncodedWords(f->value, conv, issues);
     }
-    r.reason = "The message was " + what + ": it must be encrypted, and " +
-               reason + ".";
+    r.reason = sentence;
+    r.held = held;
     Result<std::string> text =
         envelope::BuildFailureNotice(*policy_.templates, r);
     if (!text.ok()) {

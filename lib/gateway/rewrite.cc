@@ -8,6 +8,7 @@
 #include "lib/envelope/notification.h"
 #include "lib/envelope/options.h"
 #include "lib/envelope/passphrase.h"
+#include "lib/envelope/portal_key.h"
 #include "lib/envelope/sender_notices.h"
 #include "lib/mime/charset.h"
 #include "lib/mime/encoded_words.h"
@@ -129,6 +130,23 @@ Result<EditPlan> RewriteSmime(
   return plan;
 }
 
+envelope::OptionPolicy OptionPolicyFor(const Config& config) {
+  envelope::OptionPolicy p;
+  const Config::Envelope& e = config.envelope;
+  p.sender_may_override = e.sender_options;
+  p.defaults.reply = e.reply;
+  p.defaults.reply_all = e.reply_all;
+  p.defaults.forward = e.forward;
+  p.defaults.read_receipt = e.read_receipt;
+  p.defaults.js_free = e.js_free;
+  if (e.expires_seconds > 0) {
+    p.defaults.expires_after = std::chrono::seconds(e.expires_seconds);
+  } else {
+    p.defaults.expires_after = std::nullopt;
+  }
+  return p;
+}
+
 Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
                                         const MessageParts& message,
                                         const EnvelopeParams& params,
@@ -143,14 +161,34 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
   const envelope::EnvelopeTemplates& templates = *policy.templates;
   std::string locale = config.envelope.locale;
 
-  // Options: policy defaults, then the sender's option headers.
-  envelope::OptionPolicy option_policy;
-  if (config.envelope.expires_seconds > 0) {
-    option_policy.defaults.expires_after =
-        std::chrono::seconds(config.envelope.expires_seconds);
-  } else {
-    option_policy.defaults.expires_after = std::nullopt;
+  // The portal: its slot and record, or nothing at all (fail closed).
+  const bool portal = !config.portal.url.empty();
+  std::optional<envelope::PortalSlotSpec> portal_slot;
+  store::EnvelopeSecurity security = store::EnvelopeSecurity::kMedium;
+  if (portal) {
+    if (policy.portal_keys == nullptr) {
+      return UnavailableError("portal keys unavailable (" +
+                              (policy.portal_key_error.empty()
+                                   ? std::string("not loaded")
+                                   : policy.portal_key_error) +
+                              "); no envelope without its portal slot");
+    }
+    if (params.store == nullptr) {
+      return UnavailableError(
+          "store unavailable, the envelope cannot be recorded for the "
+          "portal" +
+          (params.store_error.empty() ? "" : ": " + params.store_error));
+    }
+    Result<store::EnvelopeSecurity> parsed =
+        store::ParseEnvelopeSecurity(config.portal.security);
+    if (!parsed.ok()) return parsed.status().WithContext("portal.security");
+    security = *parsed;
+    const envelope::PortalKey& current = policy.portal_keys->current();
+    portal_slot = envelope::PortalSlotSpec{current.key_id, current.key};
   }
+
+  // Options: policy defaults, then the sender's option headers.
+  envelope::OptionPolicy option_policy = OptionPolicyFor(config);
   std::vector<envelope::HeaderField> option_headers;
   for (const RawField& f : message.fields) {
     if (envelope::IsOptionHeader(f.name)) {
@@ -161,8 +199,13 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
       envelope::ParseOptionHeaders(option_headers, option_policy);
   if (!options.ok()) return options.status().WithContext("option headers");
 
-  Result<std::string> passphrase = envelope::GeneratePassphrase();
-  if (!passphrase.ok()) return passphrase.status();
+  if (options->js_free && !portal) {
+    return FailedPreconditionError(
+        "the sender asked for a JS-free envelope, which opens online only, "
+        "and portal.url is not set");
+  }
+  // The JS-free variant opens online only: no passphrase slot, no notice.
+  const bool with_passphrase = !options->js_free;
 
   envelope::TimePoint now = std::chrono::time_point_cast<std::chrono::seconds>(
       envelope::Clock::now());
@@ -171,8 +214,18 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
   request.locale = locale;
   request.options = *options;
   request.now = now;
-  request.passphrase = envelope::PassphraseSlotSpec{*passphrase, true, "", {}};
-  request.passphrase->iterations = envelope::kMinIterations;
+  std::string passphrase;
+  if (with_passphrase) {
+    Result<std::string> made = envelope::GeneratePassphrase();
+    if (!made.ok()) return made.status();
+    passphrase = std::move(made).value();
+    request.passphrase = envelope::PassphraseSlotSpec{passphrase, true, "", {}};
+    request.passphrase->iterations = envelope::kMinIterations;
+  }
+  if (portal) {
+    request.portal_url = config.portal.url;
+    request.portal = portal_slot;
+  }
 
   std::optional<envelope::TimePoint> expires;
   if (options->expires_after) expires = now + *options->expires_after;
@@ -185,7 +238,8 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
   if (config.envelope.subject_in_notification && subject != nullptr) {
     note.subject = Readable(subject->value);
   }
-  note.new_passphrase = true;
+  note.new_passphrase = with_passphrase;
+  if (portal) note.portal_url = config.portal.url;
   note.expires = expires;
   Result<envelope::Notification> notification =
       envelope::Notification::Prepare(templates, note);
@@ -207,6 +261,28 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
   if (!info.ok()) return info.status().WithContext("secure envelope");
   out.envelope_id = info->id;
 
+  // The portal's record, before anything of this envelope leaves.
+  if (portal) {
+    store::EnvelopeRecord record;
+    record.id = info->id;
+    if (info->expires)
+      record.expires_at = info->expires->time_since_epoch().count();
+    record.sender = params.sender;
+    record.recipients = params.recipients;
+    record.portal_key_id = portal_slot->key_id;
+    record.security = security;
+    record.reply = options->reply;
+    record.reply_all = options->reply_all;
+    record.forward = options->forward;
+    record.read_receipt = options->read_receipt;
+    Result<store::EnvelopeRecord> put = params.store->PutEnvelope(record);
+    if (!put.ok()) {
+      return UnavailableError("cannot record envelope " + info->id +
+                              " for the portal: " + put.status().ToString());
+    }
+    out.portal_key_id = portal_slot->key_id;
+  }
+
   // Headers: the notification's Subject, MIME-Version and Content-Type;
   // the original content fields go (they are inside the envelope).
   DeleteFields(
@@ -223,6 +299,8 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
     SetField(message, h.name, h.value, out.plan);
   }
 
+  if (!with_passphrase) return out;  // nothing for the sender to pass on
+
   envelope::PassphraseNoticeRequest notice;
   std::string domain = rules::DomainOf(params.sender);
   notice.addressing.locale = locale;
@@ -233,7 +311,7 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
   notice.addressing.now = now;
   notice.recipients = params.recipients;
   if (subject != nullptr) notice.subject = Readable(subject->value);
-  notice.passphrase = *passphrase;
+  notice.passphrase = passphrase;
   notice.expires = expires;
   Result<std::string> text = envelope::BuildPassphraseNotice(templates, notice);
   if (!text.ok()) return text.status().WithContext("passphrase notice");

@@ -7,6 +7,14 @@
 //     envelope (AES-256-GCM, generated passphrase); the message becomes the
 //     localized notification with the envelope attached, and the passphrase
 //     notice for the sender is returned for the caller to inject.
+//     With portal.url set the envelope also carries a `portal` key slot
+//     sealed with the current key of the Policy's portal key ring (the
+//     JS-free variant carries only that slot and has no passphrase
+//     notice), and its EnvelopeRecord (sender, recipients, expiry, key id,
+//     portal.security, options) is written to the store before the
+//     rewrite is returned, so no envelope leaves that sealportal does not
+//     know. Key ring missing, store missing or PutEnvelope failing:
+//     kUnavailable (the caller tempfails), nothing returned.
 // Both read the spooled message once through views (no copy of it) and
 // write the new body in slices into a Spool with the transaction's limits.
 // On error nothing is half-applied: the caller gets no plan.
@@ -21,10 +29,12 @@
 #include "lib/config.h"
 #include "lib/crypto/certificate.h"
 #include "lib/crypto/encrypt.h"
+#include "lib/envelope/options.h"
 #include "lib/gateway/edit_plan.h"
 #include "lib/gateway/header_block.h"
 #include "lib/gateway/policy.h"
 #include "lib/spool.h"
+#include "lib/store/store.h"
 
 namespace seal::gateway {
 
@@ -53,15 +63,24 @@ Result<EditPlan> RewriteSmime(
 
 struct EnvelopeRewrite {
   EditPlan plan;
-  std::string passphrase_notice;  // complete RFC 5322 message
+  std::string passphrase_notice;  // complete RFC 5322 message; "" = none
   std::string envelope_id;
+  std::string portal_key_id;  // "" = no portal slot
 };
 
 struct EnvelopeParams {
   std::string sender;  // envelope sender (shown, and gets the notice)
   std::vector<std::string> recipients;
   std::string notice_from;
+  // Where the envelope record goes when portal.url is set; null:
+  // unavailable (store_error says why).
+  store::Store* store = nullptr;
+  std::string store_error;
 };
+
+// The option policy of a config (envelope.* defaults and
+// envelope.sender_options, envelope.expires).
+envelope::OptionPolicy OptionPolicyFor(const Config& config);
 
 Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
                                         const MessageParts& message,

@@ -27,7 +27,9 @@ client here is internal, the difference is AUTH.
   nosign           "[sign] [nosign]": authenticated -> not signed (notes:
                    cancels, honoured with the login); unauthenticated ->
                    signed (note: ignored, nothing honoured).
-  quarantine-store "[hold]": the client gets 250, nothing reaches the sink;
+  quarantine-store "[hold]": the client gets 250, nothing reaches the
+                   recipient, the sender gets a "held for review" notice
+                   (no rule names, no content);
                    sealctl quarantine list shows sender, recipients, reason
                    and auth user; show prints it, show --raw gives back the
                    bytes; release re-injects it to the sink as a secure
@@ -352,7 +354,21 @@ def run_all(binary, sealctl, work, t0):
             before = st.sink.count()
             msgid, data, rec = hold("held-1", auth=ALICE_LOGIN)
             _, _, other = hold("held-2")
-            quiet(before)
+            # Nothing reaches the recipient; the sender hears that the
+            # message is held (no rule names, no content).
+            notices = H.wait_until(
+                lambda: for_rcpt(st.sink.messages()[before:], ALICE)[1:] and
+                for_rcpt(st.sink.messages()[before:], ALICE), 30,
+                what="the two held notices")
+            time.sleep(QUIET_PERIOD)
+            expect(st.sink.count() == before + 2,
+                   f"{st.sink.count() - before} message(s) delivered")
+            for n in notices:
+                text = n.data.decode("utf-8", "replace")
+                expect("held for review" in text and SSN not in text and
+                       "test-hold" not in text and n.mail_from == "",
+                       f"held notice: {text[:600]}")
+            before = st.sink.count()
             expect(st.postfix.queued_files() == [],
                    f"Postfix kept a copy: {st.postfix.queued_files()}")
             expect(rec["sender"] == ALICE and rec["recipients"] == [EXTERNAL],
@@ -416,7 +432,12 @@ def run_all(binary, sealctl, work, t0):
             held = [q for q in queued if q.get("queue_id") == r.queue_id]
             expect(held and held[0].get("queue_name") == "hold",
                    f"postqueue -j: {out}")
-            quiet(before)
+            # Only the sender's "held for review" notice arrives.
+            H.wait_until(lambda: for_rcpt(st.sink.messages()[before:], ALICE),
+                         30, what="the held notice")
+            quiet(before + 1)
+            expect(not for_rcpt(st.sink.messages()[before:], EXTERNAL),
+                   "the held message was delivered")
             st.postfix._run(["/usr/sbin/postsuper", "-c",
                              st.postfix.config_dir, "-d", r.queue_id,
                              "hold"], check=False)

@@ -46,6 +46,8 @@ BOB = "bob@example.net"       # no certificate
 ERIN = "erin@example.net"     # no certificate, Bcc
 CAROL = "carol@partner.test"  # certificate
 DAVE = "dave@partner.test"    # certificate, Bcc
+# An envelope group names its envelope in the log: "envelope:1>(ID)".
+ENV_ID = r"(\([0-9a-f]{32}\))?"
 SSN = "078-05-1120"  # a structurally valid SSN, not a real person's
 TAG = f"{os.getpid()}.{int(time.time())}"
 PASSPHRASE_RE = re.compile(r"\b([2-9a-z]{4}(?:-[2-9a-z]{4}){5})\b")
@@ -197,7 +199,8 @@ def main():
             expect(r.code == 250, f"send: {r}")
             st.milter.wait_for_log(
                 re.escape(r.queue_id) + r": encrypted: .* inplace=smime:1 "
-                r"reinjected=smime\+bcc:1>,envelope:1>,envelope\+bcc:1>")
+                r"reinjected=smime\+bcc:1>,envelope:1>" + ENV_ID +
+                r",envelope\+bcc:1>" + ENV_ID)
             msgs = st.sink.wait_for(before + 6)[before:]
             time.sleep(2)
             expect(st.sink.count() == before + 6,
@@ -264,8 +267,8 @@ def main():
                 expect(r.code == 250, f"retry: {r}")
                 st.milter.wait_for_log(
                     re.escape(r.queue_id) + r": encrypted: .* "
-                    r"reinjected=smime\+bcc:1>seen,envelope:1>seen,"
-                    r"envelope\+bcc:1>( |$)")
+                    r"reinjected=smime\+bcc:1>seen,envelope:1>seen" +
+                    ENV_ID + r",envelope\+bcc:1>" + ENV_ID + r"( |$)")
                 msgs = fake.wait_for(first + 2)
                 time.sleep(2)
                 expect(fake.count() == first + 2,

@@ -135,7 +135,7 @@ TEST_CASE("bad configs fail with file:line:column and a clear reason") {
        StatusCode::kInvalidArgument},
       {"[nonsense]\nfoo = 1\n",
        "bad.conf:1:2: unknown section [nonsense] (sections: [milter] [spool] "
-       "[log] [rules] [gateway] [store] [envelope] [inbound] [ca])",
+       "[log] [rules] [gateway] [store] [envelope] [portal] [inbound] [ca])",
        StatusCode::kInvalidArgument},
       {"[inbound]\ntag_encrypted = \"[a]\\r\\nBcc: x@y\"\n",
        "inbound.tag_encrypted: value must be a single line",
@@ -359,6 +359,114 @@ TEST_CASE("list keys: TOML arrays of strings, defaults, rendering") {
     CHECK_THAT(r.status().message(), Catch::Contains("bad.conf:2:"));
     CHECK_THAT(r.status().message(), Catch::Contains(b.want));
   }
+}
+
+}  // namespace
+}  // namespace seal
+
+namespace seal {
+namespace {
+
+TEST_CASE("[portal] keys: defaults, units and ranges") {
+  Config d = Config::Defaults();
+  CHECK(d.portal.url.empty());
+  CHECK(d.portal.key_file == "/etc/sealmilter/portal.key");
+  CHECK(d.portal.security == "medium");
+  CHECK(d.portal.listen == "127.0.0.1:8480");
+  CHECK(d.portal.trusted_proxies.empty());
+  CHECK(d.portal.mail_from.empty());
+  CHECK(d.portal.smtp == "127.0.0.1:25");
+  CHECK(d.portal.session_seconds == 30 * 60);
+  CHECK(d.portal.token_seconds == 24 * 3600);
+  CHECK(d.portal.lockout_failures == 5);
+  CHECK(d.portal.lockout_seconds == 15 * 60);
+  CHECK(d.portal.secure_cookies);
+  CHECK(d.portal.max_upload == 40ull * 1024 * 1024);
+  CHECK(d.envelope.sender_options);
+  CHECK(d.envelope.reply);
+  CHECK(d.envelope.reply_all);
+  CHECK(d.envelope.forward);
+  CHECK_FALSE(d.envelope.read_receipt);
+  CHECK_FALSE(d.envelope.js_free);
+
+  Result<Config> c = ParseConfig(R"(
+[envelope]
+sender_options = false
+forward = false
+read_receipt = true
+js_free = true
+[portal]
+url = "https://secure.example.com/portal"
+key_file = "/srv/portal.key"
+security = "high"
+listen = "0.0.0.0:9000"
+trusted_proxies = ["10.0.0.0/8", "192.0.2.1/32"]
+mail_from = "portal@example.com"
+smtp = "127.0.0.1:2525"
+session = "1h"
+token_lifetime = "2d"
+lockout_failures = 3
+lockout = 600
+secure_cookies = false
+max_upload = "1M"
+)",
+                                 "portal.conf");
+  REQUIRE(c.ok());
+  CHECK(c->portal.url == "https://secure.example.com/portal");
+  CHECK(c->portal.key_file == "/srv/portal.key");
+  CHECK(c->portal.security == "high");
+  CHECK(c->portal.listen == "0.0.0.0:9000");
+  CHECK(c->portal.trusted_proxies ==
+        std::vector<std::string>{"10.0.0.0/8", "192.0.2.1/32"});
+  CHECK(c->portal.mail_from == "portal@example.com");
+  CHECK(c->portal.smtp == "127.0.0.1:2525");
+  CHECK(c->portal.session_seconds == 3600);
+  CHECK(c->portal.token_seconds == 2 * 86400);
+  CHECK(c->portal.lockout_failures == 3);
+  CHECK(c->portal.lockout_seconds == 600);
+  CHECK_FALSE(c->portal.secure_cookies);
+  CHECK(c->portal.max_upload == 1024 * 1024);
+  CHECK_FALSE(c->envelope.sender_options);
+  CHECK_FALSE(c->envelope.forward);
+  CHECK(c->envelope.read_receipt);
+  CHECK(c->envelope.js_free);
+}
+
+TEST_CASE("[portal] bad values are refused") {
+  struct Row {
+    const char* text;
+    const char* expect;
+  } rows[] = {
+      {"[portal]\nsecurity = \"low\"\n", "security"},
+      {"[portal]\nlockout_failures = 0\n", "lockout_failures"},
+      {"[portal]\nlockout_failures = 101\n", "lockout_failures"},
+      {"[portal]\nsession = \"10s\"\n", "session"},
+      {"[portal]\nmax_upload = \"5G\"\n", "max_upload"},
+      {"[portal]\nsecure_cookies = \"yes\"\n", "secure_cookies"},
+      {"[portal]\nurl = \"ftp://x.example\"\n", "http:// or https://"},
+      {"[portal]\nurl = \"secure.example.com\"\n", "http:// or https://"},
+      {"[portal]\nurl = \"https://secure.example.com/\"\n", "must not end"},
+      {"[portal]\nurl = \"https://secure.example.com/p/\"\n", "'/'"},
+      {"[portal]\nurl = \"https://\"\n", "no host"},
+      {"[portal]\nurl = \"https:///path\"\n", "no host"},
+      {"[portal]\nurl = \"https://a b.example\"\n", "not allowed"},
+      {"[portal]\nurl = \"https://x.example/?q=1\"\n", "not allowed"},
+      {"[portal]\nurl = \"https://x.example/\\\"><script>\"\n", "not allowed"},
+      {"[portal]\nurl = \"https://x.example\"\nkey_file = \"\"\n",
+       "portal.key_file must be set"},
+      {"[envelope]\njs_free = true\n", "envelope.js_free needs portal.url"},
+      {"[portal]\nurl = \"http://secure.example.com\"\n", "localhost only"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.text);
+    Result<Config> c = ParseConfig(row.text, "bad.conf");
+    REQUIRE_FALSE(c.ok());
+    CHECK_THAT(c.status().message(), Catch::Contains(row.expect));
+    CHECK_THAT(c.status().message(), Catch::Contains("bad.conf"));
+  }
+  Result<Config> ok =
+      ParseConfig("[portal]\nurl = \"http://127.0.0.1:8480\"\n", "ok.conf");
+  CHECK(ok.ok());
 }
 
 }  // namespace

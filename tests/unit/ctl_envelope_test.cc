@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -558,7 +559,7 @@ TEST_CASE("sealctl envelope: the JS-free variant", "[envelope]") {
             "000102030405060708090a0b0c0d0e0f"
             "101112131415161718191a1b1c1d1e1f\n");
   Captured made = Run({"envelope", "make", dir / "in.eml", "--no-js",
-                       "--portal", "https://portal.example.com/open",
+                       "--portal", "https://portal.example.com",
                        "--portal-key-file", dir / "portal.key",
                        "--portal-key-id", "k1", "--out", dir / "js.html"});
   INFO(made.err);
@@ -592,6 +593,154 @@ TEST_CASE("sealctl envelope: the JS-free variant", "[envelope]") {
   CHECK(wrong_key.rc == kExitFailure);
   CHECK_THAT(wrong_key.err,
              Catch::Contains("the portal key does not open this envelope"));
+}
+
+TEST_CASE("sealctl envelope keygen, keys and open --portal-key",
+          "[envelope][portal_key]") {
+  TempDir dir;
+  const std::string ring = dir / "portal.key";
+
+  // A new file: mode 0600, one key, its id on stdout.
+  Captured made = Run({"envelope", "keygen", "--out", ring, "--key-id", "k0"});
+  INFO(made.err);
+  REQUIRE(made.rc == kExitOk);
+  CHECK(made.out == "k0\n");
+  struct stat st {};
+  REQUIRE(stat(ring.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  const std::string first_text = ReadFile(ring);
+  CHECK_THAT(first_text, Catch::Contains("sealportal-key-v1 k0 "));
+
+  // Never overwritten.
+  Captured again = Run({"envelope", "keygen", "--out", ring});
+  CHECK(again.rc == kExitFailure);
+  CHECK_THAT(again.err, Catch::Contains("already exists"));
+  CHECK(ReadFile(ring) == first_text);
+
+  // keys: ids only, never key bytes.
+  Captured keys = Run({"envelope", "keys", ring});
+  CHECK(keys.rc == kExitOk);
+  CHECK(keys.out == "k0 current\n");
+  std::string b64 = first_text.substr(first_text.find(" k0 ") + 4);
+  b64 = b64.substr(0, b64.find('\n'));
+  CHECK(keys.out.find(b64) == std::string::npos);
+
+  // An envelope sealed with k0 (make takes the key as 64 hex digits).
+  // Build the hex from the ring file through keys' own parser: decode.
+  static const char kB64[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string raw_key;
+  unsigned buf = 0;
+  int bits = 0;
+  for (char c : b64) {
+    if (c == '=') break;
+    buf = (buf << 6) | static_cast<unsigned>(std::strchr(kB64, c) - kB64);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      raw_key.push_back(static_cast<char>((buf >> bits) & 0xff));
+    }
+  }
+  REQUIRE(raw_key.size() == 32);
+  std::ostringstream hex;
+  for (char ch : raw_key) {
+    hex << std::hex << std::setw(2) << std::setfill('0')
+        << static_cast<unsigned>(static_cast<unsigned char>(ch));
+  }
+  WriteFile(dir / "k0.hex", hex.str() + "\n");
+  WriteFile(dir / "in.eml", kNonAscii);
+  Captured env =
+      Run({"envelope", "make", dir / "in.eml", "--no-js", "--portal",
+           "https://portal.example.com", "--portal-key-file", dir / "k0.hex",
+           "--portal-key-id", "k0", "--out", dir / "e.html"});
+  INFO(env.err);
+  REQUIRE(env.rc == kExitOk);
+  Captured opened =
+      Run({"envelope", "open", dir / "e.html", "--portal-key", ring});
+  INFO(opened.err);
+  CHECK(opened.rc == kExitOk);
+  CHECK(opened.out == kNonAscii);
+
+  // Rotation: a new current key first, the old one kept and still opening.
+  Captured rot = Run({"envelope", "keygen", "--rotate", ring});
+  INFO(rot.err);
+  REQUIRE(rot.rc == kExitOk);
+  const std::string new_id = rot.out.substr(0, rot.out.size() - 1);
+  CHECK(new_id.size() == 18);
+  REQUIRE(stat(ring.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(Run({"envelope", "keys", ring}).out == new_id + " current\nk0\n");
+  CHECK(Run({"envelope", "open", dir / "e.html", "--portal-key", ring}).out ==
+        kNonAscii);
+  // A second rotation with an id the file has: refused, file unchanged.
+  const std::string rotated_text = ReadFile(ring);
+  Captured dup =
+      Run({"envelope", "keygen", "--rotate", ring, "--key-id", "k0"});
+  CHECK(dup.rc == kExitFailure);
+  CHECK_THAT(dup.err, Catch::Contains("appears twice"));
+  CHECK(ReadFile(ring) == rotated_text);
+  {  // no temp files left beside it
+    int entries = 0;
+    for (const auto& e : std::filesystem::directory_iterator(
+             std::filesystem::path(ring).parent_path())) {
+      if (e.path().filename().string().find(".tmp-") != std::string::npos) {
+        ++entries;
+      }
+    }
+    CHECK(entries == 0);
+  }
+
+  // A ring without k0, and one whose k0 is another key.
+  const std::string other = dir / "other.key";
+  REQUIRE(Run({"envelope", "keygen", "--out", other, "--key-id", "k9"}).rc ==
+          kExitOk);
+  Captured none =
+      Run({"envelope", "open", dir / "e.html", "--portal-key", other});
+  CHECK(none.rc == kExitFailure);
+  CHECK_THAT(none.err, Catch::Contains("its portal slot names k0"));
+  const std::string wrong = dir / "wrong.key";
+  REQUIRE(Run({"envelope", "keygen", "--out", wrong, "--key-id", "k0"}).rc ==
+          kExitOk);
+  Captured bad =
+      Run({"envelope", "open", dir / "e.html", "--portal-key", wrong});
+  CHECK(bad.rc == kExitFailure);
+  CHECK_THAT(bad.err,
+             Catch::Contains("the portal key does not open this envelope"));
+
+  // A group-readable key file is refused by every command.
+  REQUIRE(chmod(ring.c_str(), 0640) == 0);
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"envelope", "keys", ring},
+           {"envelope", "keygen", "--rotate", ring},
+           {"envelope", "open", dir / "e.html", "--portal-key", ring}}) {
+    Captured r = Run(args);
+    CHECK(r.rc == kExitFailure);
+    CHECK_THAT(r.err, Catch::Contains("chmod 600"));
+  }
+  // Malformed key files name the line.
+  WriteFile(dir / "bad.key", "sealportal-key-v1 k1 AAAA\n");
+  REQUIRE(chmod((dir / "bad.key").c_str(), 0600) == 0);
+  CHECK_THAT(Run({"envelope", "keys", dir / "bad.key"}).err,
+             Catch::Contains("line 1"));
+
+  // Usage errors.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"envelope", "keygen"},
+           {"envelope", "keygen", "--out"},
+           {"envelope", "keygen", "--out", dir / "x", "--rotate", ring},
+           {"envelope", "keygen", "--out", dir / "x", "--bogus"},
+           {"envelope", "keys"},
+           {"envelope", "keys", ring, "extra"},
+           {"envelope", "open", dir / "e.html", "--portal-key", ring,
+            "--passphrase", "x"}}) {
+    CHECK(Run(args).rc == kExitUsage);
+  }
+  Captured bad_id =
+      Run({"envelope", "keygen", "--out", dir / "y", "--key-id", "a/b"});
+  CHECK(bad_id.rc == kExitFailure);
+  CHECK_FALSE(std::filesystem::exists(dir / "y"));
 }
 
 }  // namespace

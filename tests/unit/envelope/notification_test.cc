@@ -197,6 +197,23 @@ TEST_CASE("Every locale renders every template", "[notification]") {
     std::string ftext = DecodeQuotedPrintable(Body(*failure));
     CHECK(ftext.find(f.reason) != std::string::npos);
     CHECK(ftext.find("{{") == std::string::npos);
+
+    // Held for review: other subject and wording, in every locale.
+    f.held = true;
+    auto held = BuildFailureNotice(*t, f);
+    REQUIRE(held.ok());
+    std::string htext = DecodeQuotedPrintable(Body(*held));
+    CHECK(htext != ftext);
+    CHECK(htext.find(f.reason) != std::string::npos);
+    CHECK(htext.find("{{") == std::string::npos);
+    auto subject_of = [](const std::string& m) {
+      size_t at = m.find("\r\nSubject: ");
+      return at == std::string::npos
+                 ? std::string()
+                 : m.substr(at, m.find("\r\n", at + 2) - at);
+    };
+    CHECK(!subject_of(*held).empty());
+    CHECK(subject_of(*held) != subject_of(*failure));
   }
   // The page renders in every locale too.
   for (const std::string& locale : t->locales()) {
