@@ -1,6 +1,11 @@
 // Charset conversion to UTF-8 (see charset.h).
 #include "lib/mime/charset.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <bit>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -119,6 +124,74 @@ std::string_view IconvName(std::string_view cs) {
     if (a.label == cs) return a.name;
   }
   return cs;
+}
+
+// How many of the 16 bytes at `p` ToScanText can copy as they are (not
+// NUL, CR or >= 0x80) before the first one it cannot: 16 when all.
+inline size_t CleanPrefix16(const char* p) {
+#if defined(__SSE2__)
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i special =
+      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_setzero_si128()),
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))),
+                   v);  // the high bit of a byte >= 0x80
+  const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+  return mask == 0 ? 16 : static_cast<size_t>(std::countr_zero(mask));
+#else
+  if constexpr (std::endian::native == std::endian::little) {
+    // Eight bytes at a time; the zero-byte test can flag bytes after a true
+    // NUL or CR, never before one, so the lowest flag is exact.
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
+    constexpr uint64_t kHigh = 0x8080808080808080ull;
+    for (size_t half = 0; half < 16; half += 8) {
+      uint64_t x;
+      std::memcpy(&x, p + half, 8);
+      const uint64_t cr = x ^ (kOnes * '\r');
+      const uint64_t flags =
+          (((x - kOnes) & ~x) | ((cr - kOnes) & ~cr) | x) & kHigh;
+      if (flags != 0) {
+        return half + static_cast<size_t>(std::countr_zero(flags)) / 8;
+      }
+    }
+    return 16;
+  }
+  size_t k = 0;
+  while (k < 16 && p[k] != '\0' && p[k] != '\r' &&
+         static_cast<unsigned char>(p[k]) < 0x80) {
+    ++k;
+  }
+  return k;
+#endif
+}
+
+// What is left of the input after the output cap: checked, not copied.
+// False when `sanitize` is off and the bytes are not UTF-8.
+bool CheckRest(std::string_view s, size_t i, bool sanitize, bool& replaced,
+               bool& nul) {
+  const size_t n = s.size();
+  while (i < n) {
+    if (i + 16 <= n) {
+      const size_t clean = CleanPrefix16(s.data() + i);
+      i += clean;
+      if (clean == 16) continue;
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      size_t bad = 0;
+      const size_t k = ValidSequence(s, i, &bad);
+      if (k == 0) {
+        if (!sanitize) return false;
+        replaced = true;
+        i += bad;
+      } else {
+        i += k;
+      }
+      continue;
+    }
+    if (c == 0) nul = true;
+    ++i;
+  }
+  return true;
 }
 
 }  // namespace
@@ -268,6 +341,81 @@ iconv_t CharsetConverter::Lookup(const std::string& name) {
   }
   cache_.push_back(Entry{name, cd});
   return cd;
+}
+
+bool CharsetConverter::ToScanText(std::string_view bytes,
+                                  std::string_view charset, size_t stop_after,
+                                  std::string& out, TextIssues& issues,
+                                  bool* nul) {
+  const std::string cs = NormalizeCharset(charset);
+  const bool label_invalid = cs.empty() && !charset.empty();
+  bool sanitize;  // UTF-8 label: replace invalid bytes; else all or nothing
+  if (IsUtf8Label(cs)) {
+    sanitize = true;
+  } else if (IsAsciiLabel(cs) && !label_invalid) {
+    sanitize = false;
+  } else {
+    return false;
+  }
+  const char* s = bytes.data();
+  const size_t n = bytes.size();
+  // Room for the text as long as the input (up to the cap), and 16 more;
+  // only NUL and invalid bytes make it longer (one byte to three).
+  size_t cap = (n < stop_after ? n : stop_after) + 16;
+  out.resize(cap);
+  char* d = out.data();
+  bool replaced = false, had_nul = false;
+  size_t i = 0, w = 0;
+  while (i < n) {
+    if (w > stop_after) {
+      if (!CheckRest(bytes, i, sanitize, replaced, had_nul)) return false;
+      break;
+    }
+    if (i + 16 <= n && w + 16 <= cap) {
+      // Copy the block, keep its clean prefix.
+      const size_t clean = CleanPrefix16(s + i);
+      std::memcpy(d + w, s + i, 16);
+      i += clean;
+      w += clean;
+      if (clean == 16) continue;
+    }
+    if (w + 4 > cap) {
+      cap = cap + cap / 2 + 16;
+      out.resize(cap);
+      d = out.data();
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\r') {
+      d[w++] = '\n';
+      i += (i + 1 < n && s[i + 1] == '\n') ? 2 : 1;
+    } else if (c == 0) {
+      std::memcpy(d + w, kReplacement.data(), kReplacement.size());
+      w += kReplacement.size();
+      had_nul = true;
+      ++i;
+    } else if (c < 0x80) {
+      d[w++] = static_cast<char>(c);
+      ++i;
+    } else {
+      size_t bad = 0;
+      const size_t k = ValidSequence(bytes, i, &bad);
+      if (k == 0) {
+        if (!sanitize) return false;
+        std::memcpy(d + w, kReplacement.data(), kReplacement.size());
+        w += kReplacement.size();
+        replaced = true;
+        i += bad;
+      } else {
+        std::memcpy(d + w, s + i, k);  // k <= 4
+        w += k;
+        i += k;
+      }
+    }
+  }
+  out.resize(w);
+  if (replaced) issues.replaced = true;
+  if (nul != nullptr) *nul = had_nul;
+  return true;
 }
 
 std::string CharsetConverter::ToUtf8(std::string_view bytes,

@@ -70,6 +70,19 @@ class CharsetConverter {
   std::string ToUtf8(std::string_view bytes, std::string_view charset,
                      TextIssues& issues);
 
+  // The text rules scan, in one pass over `bytes` and one copy, when
+  // `charset` is UTF-8 or a "UTF-8 if valid" label (us-ascii, unlabelled):
+  // the same text as ToUtf8, then CRLF and lone CR made LF and NUL made
+  // U+FFFD. Returns false, `out` unspecified, for any other charset and
+  // for unlabelled bytes that are not UTF-8 (Windows-1252): the caller then
+  // takes the general path. Output stops once longer than `stop_after`
+  // bytes (it is then a prefix of the full text, cut by the caller); the
+  // rest of `bytes` is still checked, not copied, so `issues` and `*nul`
+  // (set when there was a NUL) say the same as for the whole text.
+  bool ToScanText(std::string_view bytes, std::string_view charset,
+                  size_t stop_after, std::string& out, TextIssues& issues,
+                  bool* nul);
+
  private:
   struct Entry {
     std::string name;  // normalized label

@@ -12,16 +12,22 @@ std::string_view FieldRawValue(std::string_view message, const HeaderField& f) {
 }
 
 std::string UnfoldValue(std::string_view raw_value) {
-  std::string out;
-  out.reserve(raw_value.size());
-  for (char c : raw_value) {
-    if (c != '\r' && c != '\n') out.push_back(c);
+  // Dropping CR and LF, then trimming blanks, is trimming blanks, CR and LF,
+  // then dropping the CR and LF inside: one copy, no second string.
+  const auto edge = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  };
+  size_t b = 0, e = raw_value.size();
+  while (b < e && edge(raw_value[b])) ++b;
+  while (e > b && edge(raw_value[e - 1])) --e;
+  std::string out(e - b, '\0');
+  size_t w = 0;
+  for (size_t i = b; i < e; ++i) {
+    const char c = raw_value[i];
+    if (c != '\r' && c != '\n') out[w++] = c;
   }
-  size_t b = 0;
-  while (b < out.size() && (out[b] == ' ' || out[b] == '\t')) ++b;
-  size_t e = out.size();
-  while (e > b && (out[e - 1] == ' ' || out[e - 1] == '\t')) --e;
-  return out.substr(b, e - b);
+  out.resize(w);
+  return out;
 }
 
 bool NameEquals(std::string_view a, std::string_view b) {

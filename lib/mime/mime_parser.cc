@@ -78,6 +78,12 @@ class Parser {
       SEAL_RETURN_IF_ERROR(OnLine(line, prev_content_end));
       prev_content_end = line.content_end;
       pos = line.next;
+      // In a body with no multipart open, no later line can start a part or
+      // a header (OnLine would return at once for each): skip them, so a
+      // single-part body is not read line by line here.
+      if (frames_open_ == 0 && !stack_.empty() && !stack_.back().in_header) {
+        break;
+      }
     }
     while (!stack_.empty()) CloseTop(raw_.size(), /*at_eof=*/true);
     ParsedMime out;

@@ -145,9 +145,11 @@ class Extractor {
 
  private:
   // Adds one item, cutting it at the per-message text cap.
-  void Add(Scope scope, std::string text, std::string origin) {
+  // `nul_free`: the caller already replaced every NUL.
+  void Add(Scope scope, std::string text, std::string origin,
+           bool nul_free = false) {
     if (text.empty()) return;
-    ReplaceNuls(text);
+    if (!nul_free) ReplaceNuls(text);
     const size_t used = static_cast<size_t>(text_.bytes);
     const size_t remaining =
         used >= limits_.max_scan_bytes ? 0 : limits_.max_scan_bytes - used;
@@ -307,6 +309,11 @@ class Extractor {
       return Status::Ok();
     }
     const std::string label = LabelOf(path);
+    const bool html = IsHtmlPart(p);
+    if (!html && IdentityEncoded(p) &&
+        PlainTextInOnePass(mime, p, label, scope)) {
+      return Status::Ok();
+    }
     Result<Decoded> d = DecodeBody(mime, p, limits_.max_decoded_bytes);
     if (!d.ok()) return d.status().WithContext(label);
     if (!d->problem.empty()) warnings_.Add(label + ": " + d->problem);
@@ -316,7 +323,6 @@ class Extractor {
       text_.truncated = true;
     }
     std::string_view bytes = d->bytes;
-    const bool html = IsHtmlPart(p);
     std::string charset = p.charset;
     if (bytes.substr(0, 3) == "\xEF\xBB\xBF") {
       bytes.remove_prefix(3);
@@ -348,6 +354,62 @@ class Extractor {
     }
     Add(scope, std::move(text), label + " " + p.MimeType());
     return Status::Ok();
+  }
+
+  // Bodies DecodeBody would only copy (DecodeTransfer's identity cases).
+  static bool IdentityEncoded(const PartView& p) {
+    if (!p.children.empty()) return false;
+    switch (p.encoding) {
+      case TransferEncoding::k7Bit:
+      case TransferEncoding::k8Bit:
+      case TransferEncoding::kBinary:
+      case TransferEncoding::kUnknown:
+        return true;
+      case TransferEncoding::kBase64:
+      case TransferEncoding::kQuotedPrintable:
+        return false;
+    }
+    return false;
+  }
+
+  // The common case, a plain text part in UTF-8 or US-ASCII sent as it is:
+  // the body goes from the message to its text item in one pass and one
+  // copy (CharsetConverter::ToScanText), not decoded copy, converted copy,
+  // newline pass and NUL passes. Same text, warnings and limits as the
+  // general path below; false when it does not apply (another charset, a
+  // UTF-16 BOM, unlabelled 8-bit text that is not UTF-8) and nothing was
+  // added.
+  bool PlainTextInOnePass(const ParsedMime& mime, const PartView& p,
+                          const std::string& label, Scope scope) {
+    std::string_view bytes = mime.BodyBytes(p);
+    const bool cut = bytes.size() > limits_.max_decoded_bytes;
+    if (cut) bytes = bytes.substr(0, limits_.max_decoded_bytes);
+    std::string_view charset = p.charset;
+    if (bytes.substr(0, 3) == "\xEF\xBB\xBF") {
+      bytes.remove_prefix(3);
+      charset = "utf-8";
+    } else if (bytes.substr(0, 2) == "\xFF\xFE" ||
+               bytes.substr(0, 2) == "\xFE\xFF") {
+      return false;
+    }
+    const size_t used = static_cast<size_t>(text_.bytes);
+    const size_t remaining =
+        used >= limits_.max_scan_bytes ? 0 : limits_.max_scan_bytes - used;
+    TextIssues issues;
+    bool nul = false;
+    std::string text;
+    if (!conv_.ToScanText(bytes, charset, remaining, text, issues, &nul)) {
+      return false;
+    }
+    if (cut) {
+      warnings_.Add(label + ": decoded size above " +
+                    std::to_string(limits_.max_decoded_bytes) + " bytes, cut");
+      text_.truncated = true;
+    }
+    IssuesToWarnings(label, issues);
+    if (nul) warnings_.Add(label + ": NUL bytes in text");
+    Add(scope, std::move(text), label + " " + p.MimeType(), /*nul_free=*/true);
+    return true;
   }
 
   // message/rfc822 in base64 or quoted-printable: decode, parse, recurse.
