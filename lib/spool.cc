@@ -15,6 +15,13 @@ namespace {
 constexpr size_t kPendingFlushBytes = 64 * 1024;
 // Appends at least this large skip the gathering buffer (no extra copy).
 constexpr size_t kDirectWriteBytes = 8 * 1024;
+
+// The file's error says what failed ("cannot write spool file: No space left
+// on device"); the log line also needs to say where.
+Status Write(TempFile& file, const std::string& directory,
+             std::string_view data) {
+  return file.Append(data).WithContext("spool.directory " + directory);
+}
 }  // namespace
 
 SpoolView::~SpoolView() {
@@ -74,7 +81,7 @@ Status Spool::AppendUnchecked(std::string_view data) {
   if (data.size() >= kDirectWriteBytes) {
     // Body chunks (up to 64 KiB from libmilter) go straight to the file.
     SEAL_RETURN_IF_ERROR(FlushPending());
-    return file_->Append(data);
+    return Write(*file_, options_.directory, data);
   }
   pending_.append(data);
   if (pending_.size() >= kPendingFlushBytes) return FlushPending();
@@ -85,7 +92,7 @@ Status Spool::Spill() {
   Result<std::unique_ptr<TempFile>> file =
       options_.fs->CreateTempFile(options_.directory);
   if (!file.ok()) return file.status();
-  SEAL_RETURN_IF_ERROR((*file)->Append(memory_));
+  SEAL_RETURN_IF_ERROR(Write(**file, options_.directory, memory_));
   file_ = std::move(file).value();
   std::string().swap(memory_);  // give the memory back now
   pending_.reserve(kPendingFlushBytes);
@@ -94,7 +101,7 @@ Status Spool::Spill() {
 
 Status Spool::FlushPending() {
   if (pending_.empty()) return Status::Ok();
-  SEAL_RETURN_IF_ERROR(file_->Append(pending_));
+  SEAL_RETURN_IF_ERROR(Write(*file_, options_.directory, pending_));
   pending_.clear();
   return Status::Ok();
 }

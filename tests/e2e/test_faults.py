@@ -40,7 +40,32 @@ and nothing refused is at the sink or in the queue.
                  names rule-file:line, and the old policy keeps working (SSN
                  still sealed, ZEBRA-7 still S/MIME); a fixed file is then
                  taken.
-  nothing-lost   over the whole run; no unexpected milter errors; clean exit.
+  reload-under-load  while four clients send without pause (plain, SSN,
+                 ZEBRA-7 to the certificate holder), the three broken rule
+                 files are reloaded one after another: every reload is
+                 refused, every message is accepted (none tempfailed) and
+                 delivered, every SSN sealed and every ZEBRA-7 mail S/MIME
+                 encrypted under the old rules.
+  milter-killed-eom  SIGKILL to the milter after the whole 20 MB S/MIME
+                 message reached Postfix, while the milter works on it (its
+                 CPU time grows): 4xx, nothing delivered, nothing queued,
+                 no half-rewritten copy anywhere.
+  nothing-lost   over the whole run; no unexpected milter errors; clean exit;
+                 and the black-hole name server got no query at all.
+
+The whole run does no DNS, so slow DNS cannot slow mail ("slow DNS free
+paths"): the script re-executes itself under `unshare --mount` and bind-
+mounts a private resolv.conf over /etc/resolv.conf naming only 127.0.0.9
+(options timeout:30 attempts:1, also in RES_OPTIONS), where a UDP and a TCP
+socket of this script listen, never answer and record every query. The
+milter and Postfix inherit that mount namespace; the system's resolv.conf
+is never changed.
+  dns-probe      control: `getent ahosts` of a name does reach the black
+                 hole (so the check below can fail).
+  dns-free       a plain, an SSN (envelope + notice, reinjected) and a "#"
+                 (S/MIME) message each go from client to sink in well under
+                 the 30 s resolver timeout (a check of "no lookup waited",
+                 not a performance figure), and the black hole saw nothing.
 
 usage: test_faults.py [--daemon PATH] [--sealctl PATH] [--only T1,T2]
        (or SEALMILTER=PATH SEALCTL=PATH); --only runs those tests and
@@ -53,12 +78,16 @@ import hashlib
 import os
 import pwd
 import re
+import select
 import shutil
+import signal
 import smtplib
+import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -131,6 +160,125 @@ def big_message(name, to, subject):
     return msgid, data, ctype + b"\r\n" + body
 
 
+# The private resolver: see the module docstring.
+NS_ENV = "SEALMILTER_FAULTS_MOUNT_NS"
+BLACKHOLE = "127.0.0.9"
+RESOLVER_TIMEOUT = 30
+
+
+class BlackHoleDns:
+    """UDP and TCP port 53 on BLACKHOLE: records each query, answers none."""
+
+    def __init__(self):
+        self.queries = []  # (transport, peer, query name)
+        self._lock = threading.Lock()
+        self._stop = False
+        self._held = []  # TCP connections kept open, unanswered
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind((BLACKHOLE, 53))
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tcp.bind((BLACKHOLE, 53))
+        self.tcp.listen(16)
+        self._thread = threading.Thread(target=self._loop, daemon=True,
+                                        name="dns-black-hole")
+        self._thread.start()
+
+    @staticmethod
+    def _qname(packet):
+        labels, pos = [], 12
+        while pos < len(packet) and packet[pos] != 0 and len(labels) < 64:
+            n = packet[pos]
+            labels.append(packet[pos + 1:pos + 1 + n].decode("ascii",
+                                                              "replace"))
+            pos += 1 + n
+        return ".".join(labels) or "?"
+
+    def _loop(self):
+        while not self._stop:
+            ready, _, _ = select.select([self.udp, self.tcp] + self._held,
+                                        [], [], 0.2)
+            for s in ready:
+                if s is self.udp:
+                    packet, peer = self.udp.recvfrom(4096)
+                    self._record("udp", peer, self._qname(packet))
+                elif s is self.tcp:
+                    conn, peer = self.tcp.accept()
+                    self._held.append(conn)
+                    self._record("tcp", peer, "(connection)")
+                else:
+                    data = s.recv(4096)
+                    if not data:
+                        self._held.remove(s)
+                        s.close()
+                    elif len(data) > 2:
+                        self._record("tcp", s.getpeername(),
+                                     self._qname(data[2:]))
+
+    def _record(self, transport, peer, name):
+        with self._lock:
+            self.queries.append((transport, peer, name))
+
+    def count(self):
+        with self._lock:
+            return len(self.queries)
+
+    def since(self, n):
+        with self._lock:
+            return list(self.queries[n:])
+
+    def close(self):
+        self._stop = True
+        self._thread.join(timeout=5)
+        for s in [self.udp, self.tcp] + self._held:
+            s.close()
+
+
+def private_resolver(work):
+    """In the private mount namespace: bind-mounts a resolv.conf naming the
+    black hole over /etc/resolv.conf and starts the black hole. Returns
+    (BlackHoleDns, None) or (None, the reason it is not in place)."""
+    if os.environ.get(NS_ENV) != "1":
+        return None, "not in a private mount namespace (unshare failed)"
+    conf = os.path.join(work, "resolv.conf")
+    with open(conf, "w") as f:
+        f.write(f"# test_faults.py: a name server that never answers\n"
+                f"nameserver {BLACKHOLE}\n"
+                f"options timeout:{RESOLVER_TIMEOUT} attempts:1\n")
+    os.chmod(conf, 0o644)
+    p = subprocess.run(["mount", "--bind", conf, "/etc/resolv.conf"],
+                       capture_output=True, timeout=30)
+    if p.returncode != 0:
+        return None, ("mount --bind of resolv.conf failed: " +
+                      p.stderr.decode("utf-8", "replace").strip())
+    os.environ["RES_OPTIONS"] = f"timeout:{RESOLVER_TIMEOUT} attempts:1"
+    try:
+        return BlackHoleDns(), None
+    except OSError as e:
+        return None, f"cannot listen on {BLACKHOLE}:53: {e}"
+
+
+def enter_mount_namespace():
+    """Re-executes this script in a private mount namespace (unshare -m, no
+    fork: same pid, so meson's signals still reach it). Returns only when
+    that is impossible."""
+    if os.environ.get(NS_ENV) is not None:
+        return
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        os.environ[NS_ENV] = "0"
+        return
+    env = dict(os.environ)
+    env[NS_ENV] = "1"
+    try:
+        os.execve(unshare, [unshare, "--mount", "--propagation", "private",
+                            sys.executable, os.path.abspath(__file__),
+                            *sys.argv[1:]], env)
+    except OSError as e:
+        H.log(f"  cannot re-execute under unshare: {e}")
+        os.environ[NS_ENV] = "0"
+
+
 def sha(data):
     return hashlib.sha256(data).hexdigest()[:16]
 
@@ -160,12 +308,15 @@ def main():
               "--daemon and --sealctl")
         return 64
     H.require_root()
+    enter_mount_namespace()
     binary = os.path.abspath(binary)
     sealctl = os.path.abspath(sealctl)
     t0 = time.monotonic()
 
     work = tempfile.mkdtemp(prefix="sealmilter-faults-")
     os.chmod(work, 0o755)
+    dns, dns_missing = private_resolver(work)
+    dns_baseline = [0]  # queries before the control probe's are forgotten
     key, cert = H.make_smime_cert(work, CERT_RCPT, "carol")
     store = H.make_store(sealctl, work, [cert])
     rule_file = os.path.join(work, "zebra.toml")
@@ -495,6 +646,190 @@ def main():
             r = send_ok(msgid, data, [CERT_RCPT])
             st.milter.passed_line(r.queue_id)
 
+        def test_dns_probe():
+            expect(dns is not None, f"no private resolver: {dns_missing}")
+            n = dns.count()
+            t = time.monotonic()
+            p = subprocess.run(["getent", "ahosts", "dns-probe.e2e.test"],
+                               capture_output=True, timeout=60,
+                               env={**os.environ,
+                                    "RES_OPTIONS": "timeout:1 attempts:1"})
+            got = dns.since(n)
+            H.log(f"  getent exit {p.returncode} after "
+                  f"{time.monotonic() - t:.1f}s; black hole saw {got}")
+            expect(p.returncode != 0, "the probe name resolved")
+            expect(any("dns-probe.e2e.test" in q[2] for q in got),
+                   "the probe's query did not reach the black hole: the "
+                   "private resolv.conf is not in force")
+            dns_baseline[0] = dns.count()
+
+        def test_dns_free():
+            expect(dns is not None, f"no private resolver: {dns_missing}")
+            n = dns.count()
+            cases = [
+                ("dns-plain", EXTERNAL, "lunch?", b"See you at noon.\r\n",
+                 1, None),
+                ("dns-envelope", EXTERNAL, "form",
+                 f"SSN {SSN}\r\n".encode(), 2, "envelope"),
+                ("dns-smime", CERT_RCPT, "# sealed", b"sealed text\r\n", 1,
+                 "smime"),
+            ]
+            for name, rcpt, subject, body, copies, method in cases:
+                msgid, data = message(name, rcpt, subject, body)
+                before = st.sink.count()
+                t = time.monotonic()
+                r = send_ok(msgid, data, [rcpt])
+                new_messages(before, copies, timeout=RESOLVER_TIMEOUT * 2)
+                took = time.monotonic() - t
+                if method:
+                    st.milter.wait_for_log(re.escape(r.queue_id) +
+                                           r": encrypted: .* method=" +
+                                           method, timeout=5)
+                else:
+                    st.milter.passed_line(r.queue_id, timeout=5)
+                H.log(f"  {name}: client to sink in {took:.2f}s")
+                expect(took < RESOLVER_TIMEOUT / 2,
+                       f"{name} took {took:.1f}s: something waited for the "
+                       f"{RESOLVER_TIMEOUT}s resolver timeout")
+            got = dns.since(n)
+            expect(not got, f"DNS queries on the message path: {got}")
+
+        def test_reload_under_load():
+            write_rules(RULES_GOOD)
+            expect(st.milter.reload(), "the good rule file was refused")
+            stop = threading.Event()
+            sent = []  # (kind, msgid, SendResult)
+            lock = threading.Lock()
+            kinds = [("plain", EXTERNAL, "lunch?", b"See you at noon.\r\n"),
+                     ("ssn", EXTERNAL, "form", f"SSN {SSN}\r\n".encode()),
+                     ("zebra", CERT_RCPT, f"about {KEYWORD}",
+                      b"zebra text\r\n")]
+
+            def client(k):
+                i = 0
+                while not stop.is_set():
+                    kind, rcpt, subject, body = kinds[(k + i) % len(kinds)]
+                    msgid, data = message(f"load-{k}-{i}-{kind}", rcpt,
+                                          subject, body)
+                    r = send(msgid, data, [rcpt])
+                    with lock:
+                        sent.append((kind, msgid, r))
+                    i += 1
+            before = st.sink.count()
+            threads = [threading.Thread(target=client, args=(k,),
+                                        daemon=True) for k in range(4)]
+            for t in threads:
+                t.start()
+            try:
+                time.sleep(1.0)
+                for what, text, _line in RULES_BROKEN:
+                    write_rules(text)
+                    expect(not st.milter.reload(),
+                           f"{what}: the broken rule file was taken")
+                    time.sleep(1.0)
+            finally:
+                stop.set()
+                for t in threads:
+                    t.join(timeout=120)
+                write_rules(RULES_GOOD)
+            expect(st.milter.reload(), "the good rule file was refused")
+            bad = [(m, str(r)) for _, m, r in sent if not r.accepted]
+            expect(not bad, f"refused during the reloads: {bad}")
+            counts = {k: sum(1 for kind, _, _ in sent if kind == k)
+                      for k, _, _, _ in kinds}
+            H.log(f"  {len(sent)} messages during 3 refused reloads: "
+                  f"{counts}")
+            expect(all(c >= 2 for c in counts.values()),
+                   f"too little load: {counts}")
+            want = len(sent) + counts["ssn"]  # + each SSN sender notice
+            msgs = new_messages(before, want)
+            by_id = {}
+            for m in msgs:
+                by_id.setdefault(m.header("Message-ID"), []).append(m)
+            for kind, msgid, r in sent:
+                # The recipient's copy (an SSN's sender notice has its own
+                # Message-ID, or the original's: skip it).
+                copies = [m for m in by_id.get(msgid, [])
+                          if SENDER not in m.rcpts]
+                expect(len(copies) == 1, f"{msgid}: {len(copies)} copies")
+                m = copies[0]
+                if kind == "plain":
+                    expect(m.data.endswith(b"See you at noon.\r\n"),
+                           f"{msgid} changed")
+                elif kind == "ssn":
+                    expect(SSN.encode() not in m.data,
+                           f"{msgid}: the SSN left in clear")
+                    st.milter.wait_for_log(re.escape(r.queue_id) +
+                                           r": encrypted: .* method=envelope",
+                                           timeout=5)
+                else:
+                    expect(b"pkcs7-mime" in m.data and
+                           b"zebra text" not in m.data,
+                           f"{msgid}: not S/MIME under the old rules")
+
+        def test_milter_killed_eom():
+            msgid, data, _ = big_message("killed-eom", CERT_RCPT,
+                                         "# the archive")
+            before = st.sink.count()
+            queued = pf.queued_files()
+            pid = st.milter.proc.pid
+
+            def cpu():
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / \
+                    os.sysconf("SC_CLK_TCK")
+            client = smtplib.SMTP("127.0.0.1", pf.smtpd_port,
+                                  local_hostname="client.e2e.test",
+                                  timeout=120)
+            try:
+                expect(client.ehlo()[0] == 250, "EHLO")
+                expect(client.mail(SENDER)[0] == 250, "MAIL")
+                expect(client.rcpt(CERT_RCPT)[0] == 250, "RCPT")
+                code, text = client.docmd("DATA")
+                expect(code == 354, f"DATA: {code} {text}")
+                client.sock.sendall(data + b".\r\n")
+                # Postfix hands the message to the milter after the final
+                # dot; kill once the milter has spent CPU on it, before
+                # any reply reaches the client.
+                # (It encrypts 20 MB in well under a second here: poll
+                # finely, freeze it with SIGSTOP, then check that no reply
+                # came before the freeze.)
+                start = cpu()
+                t = time.monotonic()
+                while cpu() - start < 0.05:
+                    expect(not select.select([client.sock], [], [], 0.002)[0],
+                           "Postfix answered before the milter could be "
+                           "killed: the message is too small for this "
+                           "machine")
+                    expect(time.monotonic() - t < 60,
+                           "the milter never worked on the message")
+                os.kill(pid, signal.SIGSTOP)
+                expect(not select.select([client.sock], [], [], 0.2)[0],
+                       "Postfix answered before the milter was stopped")
+                st.milter.proc.kill()
+                rc = st.milter.stop()
+                H.log(f"  killed {time.monotonic() - t:.2f}s after the "
+                      f"final dot")
+                expect(rc == -9, f"milter {pid} exit status {rc}, want -9")
+                code, text = client.getreply()
+            finally:
+                try:
+                    client.quit()
+                except (smtplib.SMTPException, OSError):
+                    client.close()
+            refused.append(msgid)
+            H.log(f"  after the kill at end of message: {code} "
+                  f"{H._text(text)}")
+            expect(400 <= code < 500, f"after the kill: {code} {text}, "
+                   "want 4xx")
+            time.sleep(QUIET_PERIOD)
+            expect(st.sink.count() == before, "delivered after the kill")
+            expect(pf.queued_files() == queued,
+                   f"left in Postfix's queue: {pf.queue()}")
+            st.milter.start()
+            smime_works("after-kill-eom")
+
         def test_nothing_lost():
             present = {}
 
@@ -523,8 +858,13 @@ def main():
                             r"certificate store|store|reinject", p)]
             expect(not problems, f"milter log problems: {problems}")
             expect(not pf.problems(), f"Postfix problems: {pf.problems()}")
+            if dns is not None:
+                got = dns.since(dns_baseline[0])
+                expect(not got, f"DNS queries during the run: {got}")
 
         tests = [
+            ("dns-probe", test_dns_probe),
+            ("dns-free", test_dns_free),
             ("big-smime", test_big_smime),
             ("big-plain", test_big_plain),
             ("store-write-locked", test_store_write_locked),
@@ -532,6 +872,8 @@ def main():
             ("milter-killed", test_milter_killed),
             ("reinject-down", test_reinject_down),
             ("reload-broken", test_reload_broken),
+            ("reload-under-load", test_reload_under_load),
+            ("milter-killed-eom", test_milter_killed_eom),
             ("nothing-lost", test_nothing_lost),
         ]
         if only:

@@ -1,8 +1,13 @@
 // Tests for the Spool (lib/spool.h): memory vs spill, the size cap, reads in
 // slices and as a mapped view, and disk-full behaviour through a fake
-// FileSystem.
+// FileSystem, a real full tmpfs (as root) and RLIMIT_FSIZE.
 #include <dirent.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <catch2/catch.hpp>
 #include <map>
@@ -191,6 +196,102 @@ TEST_CASE("disk full while spooling is an error that sticks") {
   CHECK(spool.Append("x").code() == StatusCode::kIoError);
   CHECK_THAT(spool.Append("x").message(),
              Catch::Contains("spool unusable after a write error"));
+}
+
+uint64_t BytesUsed(const std::string& dir) {
+  struct statvfs st {};
+  REQUIRE(statvfs(dir.c_str(), &st) == 0);
+  return static_cast<uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize;
+}
+
+// A 64 KiB tmpfs on a fresh directory; unmounted when destroyed. Mounting
+// needs root (CAP_SYS_ADMIN): `mounted` is false otherwise.
+struct SmallTmpfs {
+  SmallTmpfs() {
+    if (geteuid() != 0) return;
+    mounted = mount("tmpfs", dir.path.c_str(), "tmpfs", 0, "size=64k") == 0;
+  }
+  ~SmallTmpfs() {
+    if (mounted) umount2(dir.path.c_str(), MNT_DETACH);
+  }
+  TempDir dir;
+  bool mounted = false;
+};
+
+TEST_CASE(
+    "a real full file system: an I/O error naming the spool, no file "
+    "left behind, the space given back") {
+  SmallTmpfs fs;
+  if (!fs.mounted) {
+    WARN("not run: mounting a tmpfs needs root");
+    return;
+  }
+  const std::string& dir = fs.dir.path;
+  uint64_t used_before = BytesUsed(dir);
+  {
+    Spool spool({dir, 1024, 10 << 20, nullptr});
+    Status s;
+    size_t appended = 0;
+    // Header-sized and body-sized appends, as libmilter delivers them.
+    for (int i = 0; i < 1000 && s.ok(); ++i) {
+      std::string chunk = i % 2 ? Pattern(20000, static_cast<uint32_t>(i))
+                                : "X-Line: value\r\n";
+      s = spool.Append(chunk);
+      if (s.ok()) appended += chunk.size();
+    }
+    CHECK(s.code() == StatusCode::kIoError);
+    CHECK_THAT(s.message(), Catch::Contains("spool.directory " + dir));
+    CHECK_THAT(s.message(), Catch::Contains("No space left on device"));
+    CHECK(appended < 64 * 1024);
+    CHECK(spool.size() == appended);
+    // Sticky: never read with a hole in it.
+    CHECK(spool.Append("x").code() == StatusCode::kIoError);
+    CHECK_FALSE(spool.Map().ok());
+    CHECK(spool.ForEachSlice(10, [](std::string_view) { return Status::Ok(); })
+              .code() == StatusCode::kIoError);
+    CHECK(EntriesIn(dir) == 0);  // the file was never visible by name
+    CHECK(BytesUsed(dir) > used_before);
+    // Reset gives the space back, and the spool works again.
+    spool.Reset();
+    CHECK(BytesUsed(dir) == used_before);
+    std::string small = Pattern(30000, 99);
+    REQUIRE(spool.Append(small).ok());
+    CHECK(spool.spilled());
+    CHECK(ReadAll(spool, 4096) == small);
+  }
+  CHECK(BytesUsed(dir) == used_before);
+  CHECK(EntriesIn(dir) == 0);
+}
+
+TEST_CASE("a spill that fails at once (file size limit) names the spool") {
+  // RLIMIT_FSIZE makes write(2) fail with EFBIG on any file system, without
+  // root; SIGXFSZ is ignored meanwhile so the test process survives.
+  TempDir dir;
+  rlimit old{};
+  REQUIRE(getrlimit(RLIMIT_FSIZE, &old) == 0);
+  struct sigaction ignore {
+  }, old_action{};
+  ignore.sa_handler = SIG_IGN;
+  REQUIRE(sigaction(SIGXFSZ, &ignore, &old_action) == 0);
+  rlimit small = old;
+  small.rlim_cur = 4096;
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+  Status big, after;
+  {
+    // The first write is the spill of the 7000 bytes held in memory.
+    Spool spool({dir.path, 7000, 1 << 20, nullptr});
+    REQUIRE(spool.Append(std::string(7000, 'a')).ok());
+    big = spool.Append(std::string(1000, 'b'));
+    after = spool.Append("c");
+  }
+  setrlimit(RLIMIT_FSIZE, &old);
+  sigaction(SIGXFSZ, &old_action, nullptr);
+  CHECK(big.code() == StatusCode::kIoError);
+  CHECK_THAT(big.message(), Catch::Contains("spool.directory " + dir.path +
+                                            ": cannot write spool file"));
+  CHECK_THAT(big.message(), Catch::Contains("File too large"));
+  CHECK(after.code() == StatusCode::kIoError);
+  CHECK(EntriesIn(dir.path) == 0);
 }
 
 TEST_CASE("a fake file without a descriptor is still mappable") {
