@@ -7,7 +7,16 @@
 // metadata text is the additional data), parses the MIME message and shows
 // it: plain text in a <pre>, HTML in a sandboxed iframe without scripts
 // (blob: URL, sandbox="", and a CSP of its own), attachments as downloads.
-// Nothing is sent over the network.
+// Nothing is sent over the network on this path.
+//
+// "Open with the portal" (envelopes with a portal slot): the page makes an
+// ephemeral ECDH P-256 key pair (private key not extractable), opens the
+// portal's /release page in a new window and, when that page announces
+// itself by postMessage, sends it the portal slot and the public key
+// (targetOrigin: the portal's origin). After the recipient signs in, the
+// portal answers with the content key wrapped for this key pair (ECDH,
+// HKDF-SHA256, AES-GCM; portal/key_release.h); the page unwraps it and
+// decrypts as on the passphrase path. The message never reaches the portal.
 //
 // Known limits: expiry is checked against this computer's clock and is
 // advisory (anyone with the file and the passphrase can get round it; the
@@ -668,7 +677,20 @@
     return a;
   }
 
-  function render(meta, plain) {
+  // A link opening the portal's reply form in a new window.
+  function portalReply(released, mode, label, subject) {
+    const a = actionLink(label, released.base + '/reply?id=' +
+      encodeURIComponent(released.id) + '&mode=' + mode + '&subject=' +
+      encodeURIComponent(subject));
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    a.dataset.portalReply = mode;
+    return a;
+  }
+
+  // `released` is null on the passphrase path; after a portal release it
+  // is {base, id, reply, reply_all, forward}: replies go through the portal.
+  function render(meta, plain, released) {
     const root = parseEntity(toBinary(plain), 0, 'text/plain');
     const view = analyze(root);
     const subject = decodeWords(header(root, 'subject'));
@@ -688,12 +710,24 @@
     const actions = $('seal-actions');
     const replySubject = /^re:/i.test(subject) ? subject : 'Re: ' + subject;
     const fromAddresses = addresses(from);
-    if (options.reply !== false && fromAddresses.length) {
-      actions.appendChild(actionLink(t('ui.reply'), mailto(fromAddresses, replySubject)));
-    }
-    if (options.reply_all !== false && fromAddresses.length) {
-      const all = Array.from(new Set(fromAddresses.concat(addresses(to), addresses(cc))));
-      actions.appendChild(actionLink(t('ui.reply_all'), mailto(all, replySubject)));
+    if (released) {
+      if (released.reply) {
+        actions.appendChild(portalReply(released, 'reply', t('ui.reply'), subject));
+      }
+      if (released.reply_all) {
+        actions.appendChild(portalReply(released, 'reply_all', t('ui.reply_all'), subject));
+      }
+      if (released.forward) {
+        actions.appendChild(portalReply(released, 'forward', t('ui.portal_forward'), subject));
+      }
+    } else {
+      if (options.reply !== false && fromAddresses.length) {
+        actions.appendChild(actionLink(t('ui.reply'), mailto(fromAddresses, replySubject)));
+      }
+      if (options.reply_all !== false && fromAddresses.length) {
+        const all = Array.from(new Set(fromAddresses.concat(addresses(to), addresses(cc))));
+        actions.appendChild(actionLink(t('ui.reply_all'), mailto(all, replySubject)));
+      }
     }
     if (options.forward !== false) {
       actions.appendChild(actionLink(t('ui.save_original'),
@@ -737,9 +771,197 @@
 
     $('seal-main').hidden = true;
     $('seal-message').hidden = false;
+    $('seal-message').dataset.via = released ? 'portal' : 'passphrase';
     doc.title = (subject || t('ui.title')) + ' · ' + t('ui.title');
     setState('open');
     $('seal-subject').focus();
+  }
+
+  // ---- "open with the portal" (release_protocol: key release) -------------
+
+  const RELEASE_INFO = 'sealmilter-portal-release-v1';
+  const PORTAL_TIMEOUT_MS = 60000;
+  const PORTAL_ERRORS = ['login_required', 'csrf', 'not_recipient', 'revoked',
+    'expired', 'unknown_envelope', 'bad_request', 'rate_limited', 'internal'];
+
+  // The portal's base URL and slot, or null when the envelope has none (or
+  // a URL this page will not talk to: https, or http on the loopback only).
+  function portalInfo(meta) {
+    const slot = meta.slots.find((s) => s && s.type === 'portal');
+    if (!slot || typeof meta.portal !== 'string' || typeof slot.key_id !== 'string' ||
+        typeof slot.iv !== 'string' || typeof slot.wrapped !== 'string') {
+      return null;
+    }
+    const base = meta.portal.replace(/\/+$/, '');
+    let url;
+    try {
+      url = new URL(base);
+    } catch (e) {
+      return null;
+    }
+    const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
+    if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) ||
+        url.username || url.password || url.search || url.hash) {
+      return null;
+    }
+    return { base: base, origin: url.origin, slot: slot };
+  }
+
+  async function newBrowserKey() {
+    const pair = await crypto.subtle.generateKey(
+      { name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+    const pub = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
+    return { privateKey: pair.privateKey, publicRaw: pub, publicB64: btoa(toBinary(pub)) };
+  }
+
+  function concatBytes(list) {
+    const out = new Uint8Array(list.reduce((n, b) => n + b.length, 0));
+    let at = 0;
+    for (const b of list) {
+      out.set(b, at);
+      at += b.length;
+    }
+    return out;
+  }
+
+  // The content key from the portal's answer, or null when it does not
+  // unwrap (wrong sizes, a point not on the curve, or failed GCM).
+  // Must match WrapForBrowser() in portal/key_release.cc: the AAD is
+  // info|id|portal public|browser public, '|' being one byte.
+  async function unwrapRelease(id, keys, answer) {
+    let portalPub, iv, wrapped;
+    try {
+      portalPub = base64Bytes(String(answer.portal_public));
+      iv = base64Bytes(String(answer.iv));
+      wrapped = base64Bytes(String(answer.wrapped));
+    } catch (e) {
+      return null;
+    }
+    if (portalPub.length !== 65 || iv.length !== 12 || wrapped.length !== 48) return null;
+    try {
+      const peer = await crypto.subtle.importKey('raw', portalPub,
+        { name: 'ECDH', namedCurve: 'P-256' }, false, []);
+      const shared = await crypto.subtle.deriveBits({ name: 'ECDH', public: peer },
+        keys.privateKey, 256);
+      const ikm = await crypto.subtle.importKey('raw', shared, 'HKDF', false, ['deriveKey']);
+      const kek = await crypto.subtle.deriveKey(
+        { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(id),
+          info: encoder.encode(RELEASE_INFO) },
+        ikm, { name: 'AES-GCM', length: 256 }, false, ['decrypt']);
+      const bar = encoder.encode('|');
+      const aad = concatBytes([encoder.encode(RELEASE_INFO), bar, encoder.encode(id), bar,
+        portalPub, bar, keys.publicRaw]);
+      const raw = await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: iv, additionalData: aad }, kek, wrapped);
+      return raw.byteLength === 32 ? raw : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function setupPortal(envelope, portal) {
+    const box = $('seal-portal');
+    const button = $('seal-portal-open');
+    if (!box || !button) return;
+    const meta = envelope.meta;
+    const id = meta.id;
+    const slot = portal.slot;
+    const fresh = () => {
+      const p = newBrowserKey();
+      p.catch(() => {});
+      return p;
+    };
+    let keys = fresh();
+    let current = null;  // the attempt in progress
+    box.hidden = false;
+
+    function finish(cur) {
+      cur.done = true;
+      clearInterval(cur.poll);
+      clearTimeout(cur.timer);
+      if (current === cur) current = null;
+      button.disabled = false;
+      keys = fresh();  // a new key pair for every attempt
+    }
+
+    function fail(cur, key) {
+      finish(cur);
+      showError(key);
+    }
+
+    button.addEventListener('click', () => {
+      if (current) {
+        current.win.focus();
+        return;
+      }
+      clearError();
+      const url = portal.base + '/release?id=' + encodeURIComponent(id) + '&lang=' +
+        encodeURIComponent(lang);
+      let win = null;
+      try {
+        win = window.open(url, '_blank');  // not noopener: the portal answers its opener
+      } catch (e) {
+        win = null;
+      }
+      if (!win) return showError('ui.portal_error_popup');
+      const cur = { win: win, keys: keys, done: false, poll: 0, timer: 0 };
+      current = cur;
+      setState('portal');
+      showStatus(t('ui.portal_waiting', { portal_host: new URL(portal.base).host }));
+      cur.poll = setInterval(() => {
+        if (win.closed && !cur.done) fail(cur, 'ui.portal_error_closed');
+      }, 500);
+    });
+
+    window.addEventListener('message', async (ev) => {
+      const cur = current;
+      if (!cur || cur.done || ev.source !== cur.win || ev.origin !== portal.origin) return;
+      const data = ev.data;
+      if (!data || typeof data !== 'object' || data.id !== id) return;
+      if (data.type === 'sealportal-ready') {
+        // Answered on each announcement (a reloaded portal page asks again);
+        // the same key pair serves the whole attempt.
+        let k;
+        try {
+          k = await cur.keys;
+        } catch (e) {
+          return fail(cur, 'ui.error_browser');
+        }
+        if (cur.done) return;
+        cur.win.postMessage({ type: 'sealportal-request', id: id, key_id: slot.key_id,
+          iv: slot.iv, wrapped: slot.wrapped, browser_public: k.publicB64 }, portal.origin);
+        clearTimeout(cur.timer);
+        cur.timer = setTimeout(() => {
+          if (!cur.done) fail(cur, 'ui.portal_error_timeout');
+        }, PORTAL_TIMEOUT_MS);
+        showStatus(t('ui.portal_releasing'));
+        return;
+      }
+      if (data.type === 'sealportal-error') {
+        const code = PORTAL_ERRORS.includes(data.error) ? data.error : 'internal';
+        return fail(cur, 'ui.portal_error_' + code);
+      }
+      if (data.type !== 'sealportal-release') return;
+      finish(cur);
+      setState('opening');
+      showStatus(t('ui.opening'));
+      let k;
+      try {
+        k = await cur.keys;
+      } catch (e) {
+        return showError('ui.error_browser');
+      }
+      const raw = await unwrapRelease(id, k, data);
+      if (!raw) return showError('ui.portal_error_unwrap');
+      try {
+        const plain = await decryptContent(meta, envelope.metaText, raw);
+        showStatus('');
+        render(meta, plain, { base: portal.base, id: id, reply: data.reply === true,
+          reply_all: data.reply_all === true, forward: data.forward === true });
+      } catch (e) {
+        reportFailure(e);
+      }
+    });
   }
 
   // ---- flow --------------------------------------------------------------
@@ -792,7 +1014,10 @@
       return showError('ui.error_expired', { expires: formatDate(meta.expires) });
     }
     const slots = meta.slots.filter((s) => s && s.type === 'passphrase');
-    if (!slots.length) return showError('ui.error_no_passphrase');
+    const portal = portalInfo(meta);
+    if (!slots.length && !portal) return showError('ui.error_no_passphrase');
+    if (portal) setupPortal(envelope, portal);
+    if (!slots.length) return undefined;
 
     const form = $('seal-unlock');
     const input = $('seal-passphrase');

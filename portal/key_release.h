@@ -11,7 +11,9 @@
 //   kek     = HKDF-SHA256(ikm = shared, salt = envelope id (ASCII),
 //                         info = "sealmilter-portal-release-v1", 32 bytes)
 //   wrapped = AES-256-GCM(kek, random 96-bit iv, content key,
-//                         aad = info | envelope id | portal pub | browser pub)
+//                         aad = info '|' envelope id '|' portal pub '|'
+//                               browser pub: the four byte strings joined
+//                               by the one byte '|')
 // The portal page hands {portal pub, iv, wrapped} to the envelope page
 // (postMessage); only the page holding the browser private key can unwrap
 // it, so a window that intercepts the message learns nothing, and a

@@ -191,7 +191,8 @@ std::vector<std::pair<std::string, std::string>> SecurityHeaders(
     bool https, bool opener_allowed) {
   std::vector<std::pair<std::string, std::string>> h = {
       {"Content-Security-Policy",
-       "default-src 'none'; script-src 'self'; style-src 'self'; "
+       "default-src 'none'; script-src 'self'; connect-src 'self'; "
+       "style-src 'self'; "
        "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'"},
       {"X-Content-Type-Options", "nosniff"},

@@ -146,7 +146,10 @@ Result<EnvelopeInfo> MakeEnvelope(const EnvelopeTemplates& templates,
     scope.Set("expires_text", FormatHumanUtc(*m.expires));
   }
   if (portal.has_value()) {
-    scope.Set("portal_url", portal->url);
+    // The page appends "/open": no trailing slash on the base.
+    std::string_view base = portal->url;
+    while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+    scope.Set("portal_url", std::string(base));
     scope.Set("portal_host", portal->host);
   }
   scope.Set("js", js ? "1" : "");

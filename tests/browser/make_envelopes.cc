@@ -1,13 +1,17 @@
 // make_browser_envelopes: writes the envelopes the browser test opens, and
 // expected.json with what the test should find in them.
-//   make_browser_envelopes BRANDING_DIR OUT_DIR
+//   make_browser_envelopes BRANDING_DIR OUT_DIR [PORTAL_BASE]
 // Files: ok.html (branded, multipart message with non-ASCII subject, text,
 // HTML with a cid: image, a remote image and a <script>, two attachments,
 // one with an RFC 2231 name), fr.html (French page), remember.html (stored
 // passphrase with remember_key), tampered.html (one ciphertext character
 // changed), tampered-meta.html (sender changed in the metadata),
 // expired.html, jsfree.html (portal only, no script), large.html (a 25 MB
-// message: an 18 MiB attachment, base64 in the MIME message).
+// message: an 18 MiB attachment, base64 in the MIME message), noportal.html
+// (passphrase only: no portal button, no online form).
+// With PORTAL_BASE (e.g. http://127.0.0.1:PORT, run.mjs's stand-in portal)
+// also portal-live.html (passphrase and portal slots, key id "portal-test",
+// key 32 bytes of 0x2a) and portal-only.html (portal slot only).
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -149,7 +153,8 @@ bool WriteFile(const std::string& path, const std::string& data) {
   return static_cast<bool>(out);
 }
 
-int Run(const std::string& branding, const std::string& out_dir) {
+int Run(const std::string& branding, const std::string& out_dir,
+        const std::string& portal_base) {
   auto templates = EnvelopeTemplates::Load(branding);
   if (!templates.ok()) {
     std::cerr << templates.status().ToString() << "\n";
@@ -179,7 +184,7 @@ int Run(const std::string& branding, const std::string& out_dir) {
   base.now = now;
   base.options.expires_after = std::chrono::hours(24 * 7);
   base.options.reply_all = true;
-  base.portal_url = "https://portal.example.com/open";
+  base.portal_url = "https://portal.example.com";
   base.portal = PortalSlotSpec{"portal-test", std::string(32, '\x2a')};
   base.passphrase = PassphraseSlotSpec{*passphrase, true, "", kMinIterations};
 
@@ -205,6 +210,18 @@ int Run(const std::string& branding, const std::string& out_dir) {
   EnvelopeRequest jsfree = base;
   jsfree.options.js_free = true;
   if (make(jsfree, "jsfree.html").empty()) return 1;
+  EnvelopeRequest noportal = base;
+  noportal.portal_url.clear();
+  noportal.portal.reset();
+  if (make(noportal, "noportal.html").empty()) return 1;
+  if (!portal_base.empty()) {
+    EnvelopeRequest live = base;
+    live.portal_url = portal_base;
+    if (make(live, "portal-live.html").empty()) return 1;
+    EnvelopeRequest only = live;
+    only.passphrase.reset();
+    if (make(only, "portal-only.html").empty()) return 1;
+  }
 
   const std::string large_attachment = LargeAttachment();
   const std::string large_message = LargeMessage(large_attachment);
@@ -241,7 +258,12 @@ int Run(const std::string& branding, const std::string& out_dir) {
   json += "  \"text\": " + JsonQuote(kText) + ",\n";
   json += "  \"sender\": \"Renée Müller <renee@example.com>\",\n";
   json += "  \"organization\": \"Example Corp\",\n";
-  json += "  \"portal\": \"https://portal.example.com/open\",\n";
+  json += "  \"portal\": \"https://portal.example.com\",\n";
+  json += "  \"portal_action\": \"https://portal.example.com/open\",\n";
+  json += "  \"portal_key_id\": \"portal-test\",\n";
+  json +=
+      "  \"portal_key\": " + JsonQuote(Base64Encode(std::string(32, '\x2a'))) +
+      ",\n";
   json += "  \"large\": {\"message_size\": " +
           std::to_string(large_message.size()) + ", \"name\": \"data.bin\", " +
           "\"size\": " + std::to_string(large_attachment.size()) +
@@ -260,9 +282,10 @@ int Run(const std::string& branding, const std::string& out_dir) {
 }  // namespace seal::envelope
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: make_browser_envelopes BRANDING_DIR OUT_DIR\n";
+  if (argc != 3 && argc != 4) {
+    std::cerr << "usage: make_browser_envelopes BRANDING_DIR OUT_DIR "
+                 "[PORTAL_BASE]\n";
     return 64;
   }
-  return seal::envelope::Run(argv[1], argv[2]);
+  return seal::envelope::Run(argv[1], argv[2], argc == 4 ? argv[3] : "");
 }

@@ -261,7 +261,7 @@ TEST_CASE("Expiry is checked, and can be ignored by tools", "[envelope]") {
 TEST_CASE("Portal slot: opens with the portal key only", "[envelope]") {
   EnvelopeRequest r = BaseRequest();
   r.passphrase.reset();
-  r.portal_url = "https://portal.example.com:8443/open";
+  r.portal_url = "https://portal.example.com:8443/";  // the form adds "open"
   PortalSlotSpec portal{"key-2024", std::string(32, '\x42')};
   r.portal = portal;
   std::string html = Make(r, kMessage);
@@ -269,6 +269,7 @@ TEST_CASE("Portal slot: opens with the portal key only", "[envelope]") {
         std::string::npos);
   CHECK(html.find("action=\"https://portal.example.com:8443/open\"") !=
         std::string::npos);
+  CHECK(html.find("id=\"seal-portal-open\"") != std::string::npos);
   auto opened = OpenEnvelopeWithPortalKey(html, portal, At(kNow));
   REQUIRE(opened.ok());
   CHECK(opened->message == kMessage);

@@ -113,6 +113,9 @@ TEST_CASE("web: security headers") {
              Catch::Contains("frame-ancestors 'none'"));
   CHECK_THAT(find(plain, "Content-Security-Policy"),
              !Catch::Contains("unsafe-inline"));
+  // release.js calls the API of its own origin, and nothing else.
+  CHECK_THAT(find(plain, "Content-Security-Policy"),
+             Catch::Contains("connect-src 'self'"));
   CHECK(find(plain, "Strict-Transport-Security") == "(none)");
   CHECK(find(plain, "Cross-Origin-Opener-Policy") == "same-origin");
   CHECK(find(plain, "Cache-Control") == "no-store");
