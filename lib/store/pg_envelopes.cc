@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/store/pg_run.h"
 #include "lib/store/pg_store.h"
 #include "lib/store/pg_util.h"
 
@@ -81,25 +82,9 @@ constexpr size_t kMaxRows = 10000000;
 
 }  // namespace
 
-template <typename T, typename F>
-Result<T> PgStore::RunEnvelopes(F&& fn) {
-  for (int attempt = 0;; ++attempt) {
-    bool reused = false;
-    Result<std::unique_ptr<PgConn>> conn = Checkout(reused);
-    if (!conn.ok()) return conn.status();
-    PgConn& c = **conn;
-    c.ResetCount();
-    Result<T> result = fn(c);
-    const bool retry = !result.ok() && attempt == 0 && reused && c.broken() &&
-                       c.succeeded() == 0;
-    Return(std::move(*conn));
-    if (!retry) return result;
-  }
-}
-
 Status PgStore::DoPutEnvelope(const EnvelopeRecord& rec) {
   const std::string recipients = JoinLines(rec.recipients);
-  Result<bool> r = RunEnvelopes<bool>([&](PgConn& c) -> Result<bool> {
+  Result<bool> r = Run<bool>([&](PgConn& c) -> Result<bool> {
     Result<PgRows> put = c.Exec(
         "INSERT INTO envelopes (id, created_at, expires_at, sender, "
         "recipients, portal_key_id, security, opt_reply, opt_reply_all, "
@@ -129,15 +114,14 @@ Status PgStore::DoPutEnvelope(const EnvelopeRecord& rec) {
 }
 
 Result<EnvelopeRecord> PgStore::DoGetEnvelope(const std::string& id) {
-  return RunEnvelopes<EnvelopeRecord>(
-      [&](PgConn& c) { return LoadEnvelope(c, id); });
+  return Run<EnvelopeRecord>([&](PgConn& c) { return LoadEnvelope(c, id); });
 }
 
 Result<std::vector<EnvelopeRecord>> PgStore::DoListEnvelopes(
     const EnvelopeFilter& filter, int64_t now) {
   const size_t limit =
       filter.limit == 0 ? kMaxRows : std::min(filter.limit, kMaxRows);
-  return RunEnvelopes<std::vector<EnvelopeRecord>>(
+  return Run<std::vector<EnvelopeRecord>>(
       [&](PgConn& c) -> Result<std::vector<EnvelopeRecord>> {
         PgParams params;
         params.Text(filter.sender).Text(filter.recipient);
@@ -172,7 +156,7 @@ Result<std::vector<EnvelopeRecord>> PgStore::DoListEnvelopes(
 Status PgStore::DoRevokeEnvelope(const std::string& id, int64_t at,
                                  const std::string& by,
                                  const std::string& reason) {
-  Result<bool> r = RunEnvelopes<bool>([&](PgConn& c) -> Result<bool> {
+  Result<bool> r = Run<bool>([&](PgConn& c) -> Result<bool> {
     Result<PgRows> update = c.Exec(
         "UPDATE envelopes SET revoked_at = $2, revoked_by = $3, "
         "revoke_reason = $4 WHERE id = $1 AND revoked_at = 0",
@@ -188,7 +172,7 @@ Status PgStore::DoRevokeEnvelope(const std::string& id, int64_t at,
 }
 
 Status PgStore::DoSetEnvelopeExpiry(const std::string& id, int64_t at) {
-  Result<bool> r = RunEnvelopes<bool>([&](PgConn& c) -> Result<bool> {
+  Result<bool> r = Run<bool>([&](PgConn& c) -> Result<bool> {
     Result<PgRows> update =
         c.Exec("UPDATE envelopes SET expires_at = $2 WHERE id = $1",
                PgParams().Text(id).Int(at), "cannot change the envelope");
@@ -201,7 +185,7 @@ Status PgStore::DoSetEnvelopeExpiry(const std::string& id, int64_t at) {
 
 Result<EnvelopeRecord> PgStore::DoNoteEnvelopeOpened(const std::string& id,
                                                      int64_t at) {
-  return RunEnvelopes<EnvelopeRecord>([&](PgConn& c) -> Result<EnvelopeRecord> {
+  return Run<EnvelopeRecord>([&](PgConn& c) -> Result<EnvelopeRecord> {
     Result<PgRows> rows = c.Exec(
         "UPDATE envelopes SET open_count = open_count + 1, "
         "first_opened_at = CASE WHEN first_opened_at = 0 THEN $2 ELSE "
@@ -215,7 +199,7 @@ Result<EnvelopeRecord> PgStore::DoNoteEnvelopeOpened(const std::string& id,
 }
 
 Result<bool> PgStore::DoClaimReadReceipt(const std::string& id, int64_t at) {
-  return RunEnvelopes<bool>([&](PgConn& c) -> Result<bool> {
+  return Run<bool>([&](PgConn& c) -> Result<bool> {
     Result<PgRows> update = c.Exec(
         "UPDATE envelopes SET receipt_sent_at = $2 WHERE id = $1 AND "
         "opt_read_receipt AND receipt_sent_at = 0 AND revoked_at = 0",
@@ -229,7 +213,7 @@ Result<bool> PgStore::DoClaimReadReceipt(const std::string& id, int64_t at) {
 }
 
 Status PgStore::DoRecordPortalAudit(const PortalAuditRecord& rec) {
-  Result<bool> r = RunEnvelopes<bool>([&](PgConn& c) -> Result<bool> {
+  Result<bool> r = Run<bool>([&](PgConn& c) -> Result<bool> {
     Result<PgRows> put = c.Exec(
         "INSERT INTO portal_audit (at, envelope_id, email, action, "
         "remote_addr, user_agent, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -251,7 +235,7 @@ Status PgStore::DoRecordPortalAudit(const PortalAuditRecord& rec) {
 Result<std::vector<PortalAuditRecord>> PgStore::DoListPortalAudit(
     const std::string& envelope_id, size_t limit) {
   const size_t n = limit == 0 ? kMaxRows : std::min(limit, kMaxRows);
-  return RunEnvelopes<std::vector<PortalAuditRecord>>(
+  return Run<std::vector<PortalAuditRecord>>(
       [&](PgConn& c) -> Result<std::vector<PortalAuditRecord>> {
         Result<PgRows> rows = c.Exec(
             "SELECT id, at, envelope_id, email, action, remote_addr, "

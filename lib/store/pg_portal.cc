@@ -7,6 +7,7 @@
 // login is lost, across every host sharing the database.
 #include <string>
 
+#include "lib/store/pg_run.h"
 #include "lib/store/pg_store.h"
 #include "lib/store/pg_util.h"
 
@@ -85,25 +86,9 @@ Result<PortalAccount> LoadAccount(PgConn& c, const std::string& email,
 
 }  // namespace
 
-template <typename T, typename F>
-Result<T> PgStore::RunPortal(F&& fn) {
-  for (int attempt = 0;; ++attempt) {
-    bool reused = false;
-    Result<std::unique_ptr<PgConn>> conn = Checkout(reused);
-    if (!conn.ok()) return conn.status();
-    PgConn& c = **conn;
-    c.ResetCount();
-    Result<T> result = fn(c);
-    const bool retry = !result.ok() && attempt == 0 && reused && c.broken() &&
-                       c.succeeded() == 0;
-    Return(std::move(*conn));
-    if (!retry) return result;
-  }
-}
-
 template <typename F>
 Status PgStore::RunPortalWrite(F&& fn) {
-  Result<bool> r = RunPortal<bool>([&](PgConn& c) -> Result<bool> {
+  Result<bool> r = Run<bool>([&](PgConn& c) -> Result<bool> {
     Result<PgTxn> txn = PgTxn::Begin(c);
     if (!txn.ok()) return txn.status();
     Status s = fn(c);
@@ -138,8 +123,7 @@ Status PgStore::DoPutPortalAccount(const PortalAccount& account) {
 }
 
 Result<PortalAccount> PgStore::DoGetPortalAccount(const std::string& email) {
-  return RunPortal<PortalAccount>(
-      [&](PgConn& c) { return LoadAccount(c, email); });
+  return Run<PortalAccount>([&](PgConn& c) { return LoadAccount(c, email); });
 }
 
 Status PgStore::DoConfirmPortalAccount(const std::string& email, int64_t now) {
@@ -319,7 +303,7 @@ Result<PortalSession> PgStore::DoTouchPortalSession(const std::string& id_hash,
                                                     int64_t now) {
   enum Outcome { kTouched, kUnknown, kExpired };
   PortalSession session;
-  Result<int> outcome = RunPortal<int>([&](PgConn& c) -> Result<int> {
+  Result<int> outcome = Run<int>([&](PgConn& c) -> Result<int> {
     Result<PgTxn> txn = PgTxn::Begin(c);
     if (!txn.ok()) return txn.status();
     Result<PgRows> rows = c.Exec(

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <utility>
 
+#include "lib/store/pg_run.h"
 #include "lib/store/pg_schema.h"
 
 namespace seal::store {
@@ -232,22 +233,6 @@ void PgStore::Return(std::unique_ptr<PgConn> conn) {
       dropped.push_back(std::move(conn));
     }
     freed_.notify_all();
-  }
-}
-
-template <typename T, typename F>
-Result<T> PgStore::Run(F&& fn) {
-  for (int attempt = 0;; ++attempt) {
-    bool reused = false;
-    Result<std::unique_ptr<PgConn>> conn = Checkout(reused);
-    if (!conn.ok()) return conn.status();
-    PgConn& c = **conn;
-    c.ResetCount();
-    Result<T> result = fn(c);
-    const bool retry = !result.ok() && attempt == 0 && reused && c.broken() &&
-                       c.succeeded() == 0;
-    Return(std::move(*conn));
-    if (!retry) return result;
   }
 }
 

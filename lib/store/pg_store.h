@@ -157,18 +157,13 @@ class PgStore final : public Store {
   // Runs `fn(PgConn&)` -> Result<T> on a pooled connection, once more on a
   // fresh one when a reused connection turned out dead before its first
   // statement succeeded.
+  // Defined in pg_run.h, which every pg_*.cc implementing hooks includes.
   template <typename T, typename F>
   Result<T> Run(F&& fn);
   template <typename F>
   Status RunStatus(F&& fn);
-  // Run's twin for pg_envelopes.cc (a template is visible only in the file
-  // that defines it).
-  template <typename T, typename F>
-  Result<T> RunEnvelopes(F&& fn);
-  // The same for pg_portal.cc; RunPortalWrite runs `fn(PgConn&)` -> Status
-  // inside a transaction that commits when it returns OK.
-  template <typename T, typename F>
-  Result<T> RunPortal(F&& fn);
+  // For pg_portal.cc: runs `fn(PgConn&)` -> Status inside a transaction
+  // that commits when it returns OK.
   template <typename F>
   Status RunPortalWrite(F&& fn);
 
