@@ -76,6 +76,9 @@ struct Config {
     bool forward = true;
     bool read_receipt = false;
     bool js_free = false;
+    // "per-message": a new generated passphrase for every envelope;
+    // "per-recipient": each recipient's personal one, kept in the store.
+    std::string passphrase = "per-message";
   } envelope;
 
   struct Inbound {              // mail from outside (lib/gateway/inbound.h)

@@ -260,6 +260,12 @@ const std::array kSchema = {
            "Default: JS-free envelopes (open online only; needs portal.url).",
            "", 0, 0, &SetField<&Config::envelope, &E::js_free>,
            &GetField<&Config::envelope, &E::js_free>},
+    KeyDef{"envelope.passphrase", ValueType::kEnum, "per-message", true,
+           "Passphrase slot: a new one per message, or each recipient's "
+           "personal one kept in the store (needs store.key_file).",
+           "per-message|per-recipient", 0, 0,
+           &SetField<&Config::envelope, &E::passphrase>,
+           &GetField<&Config::envelope, &E::passphrase>},
     KeyDef{"portal.url", ValueType::kString, "", true,
            "Public base URL of sealportal (https://host[/path], no trailing "
            "slash); empty: no portal slots.",
