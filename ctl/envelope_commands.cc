@@ -554,8 +554,11 @@ int Make(const std::vector<std::string>& args, CommandIo& io) {
       Error(io, "the passphrase is empty");
       return kExitUsage;
     }
-    request.passphrase = env::PassphraseSlotSpec{passphrase, a.generate,
-                                                 a.label, env::kMinIterations};
+    env::PassphraseSlotSpec spec;
+    spec.passphrase = passphrase;
+    spec.generated = a.generate;
+    spec.label = a.label;
+    request.passphrases.push_back(std::move(spec));
   }
   if (!a.portal_url.empty()) {
     auto key = ReadPortalKeyFile(a.portal_key_file);

@@ -34,9 +34,13 @@ Status ValidateRequest(const EnvelopeRequest& r) {
   if (r.sender_address.empty()) {
     return InvalidArgumentError("envelope: sender address is empty");
   }
-  if (!r.passphrase.has_value() && !r.portal.has_value()) {
+  if (r.passphrases.empty() && !r.portal.has_value()) {
     return InvalidArgumentError(
         "envelope: needs a passphrase slot or a portal slot");
+  }
+  if (r.passphrases.size() > kMaxPassphraseSlots) {
+    return InvalidArgumentError(
+        "envelope: at most 64 passphrase slots per envelope");
   }
   if (r.portal.has_value() != !r.portal_url.empty()) {
     return InvalidArgumentError(
@@ -52,6 +56,15 @@ Status ValidateRequest(const EnvelopeRequest& r) {
     return InvalidArgumentError("envelope: expiry must be in the future");
   }
   return Status::Ok();
+}
+
+// The opener remembers one key under one label: every slot must share it.
+bool CanRemember(const std::vector<PassphraseSlotSpec>& specs) {
+  if (specs.empty() || specs.front().label.empty()) return false;
+  return std::all_of(specs.begin(), specs.end(), [&](const auto& s) {
+    return s.label == specs.front().label &&
+           s.generated == specs.front().generated;
+  });
 }
 
 }  // namespace
@@ -109,9 +122,8 @@ Result<EnvelopeInfo> MakeEnvelope(const EnvelopeTemplates& templates,
   auto iv = RandomBytes(kGcmIvSize);
   if (!iv.ok()) return iv.status();
   m.content_iv = *iv;
-  if (request.passphrase.has_value()) {
-    auto slot =
-        MakePassphraseSlot(content_key.value, m.id, *request.passphrase);
+  for (const PassphraseSlotSpec& spec : request.passphrases) {
+    auto slot = MakePassphraseSlot(content_key.value, m.id, spec);
     if (!slot.ok()) return slot.status();
     m.slots.push_back(std::move(*slot));
   }
@@ -126,9 +138,8 @@ Result<EnvelopeInfo> MakeEnvelope(const EnvelopeTemplates& templates,
   }
 
   const bool js = !request.options.js_free;
-  const bool remember = request.options.remember_key &&
-                        request.passphrase.has_value() &&
-                        !request.passphrase->label.empty();
+  const bool remember =
+      request.options.remember_key && CanRemember(request.passphrases);
   Scope scope = templates.BaseScope(locale_code);
   const LocaleStrings& strings = templates.Strings(locale_code);
   std::string sender_display =

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lib/envelope/key_slots.h"
 #include "lib/envelope/metadata.h"
@@ -41,13 +42,17 @@ MessageSource MessageFromString(std::string_view bytes);
 // Reads the spool in 64 KiB slices; the spool must outlive the source.
 MessageSource MessageFromSpool(Spool& spool);
 
+inline constexpr size_t kMaxPassphraseSlots = 64;
+
 struct EnvelopeRequest {
   std::string sender_address;  // shown before decryption; "" not allowed
   std::string sender_name;     // display name, may be ""
   std::string locale = "en";   // page language (falls back to "en")
   EnvelopeOptions options;     // expires_after counts from `now`
   std::string portal_url;      // "" = no portal (required with a portal slot)
-  std::optional<PassphraseSlotSpec> passphrase;
+  // One passphrase slot each (e.g. one per recipient), in order; at most
+  // kMaxPassphraseSlots.
+  std::vector<PassphraseSlotSpec> passphrases;
   std::optional<PortalSlotSpec> portal;
   std::optional<TimePoint> now;  // default: the current time
 };
@@ -59,9 +64,12 @@ struct EnvelopeInfo {
   uint64_t html_size = 0;  // bytes written to the sink
 };
 
-// Errors: kInvalidArgument for a bad request (no slot, JS-free without a
-// portal, bad portal URL, empty sender, ...); the sink's own errors; the
-// source's errors.
+// The page offers "remember the passphrase" (options.remember_key) only
+// when every passphrase slot has the same non-empty label and the same
+// normalization, as the opener requires.
+// Errors: kInvalidArgument for a bad request (no slot, more than 64
+// passphrase slots, JS-free without a portal, bad portal URL, empty sender,
+// ...); the sink's own errors; the source's errors.
 Result<EnvelopeInfo> MakeEnvelope(const EnvelopeTemplates& templates,
                                   const EnvelopeRequest& request,
                                   const MessageSource& message,

@@ -37,33 +37,77 @@ std::string NormalizePassphrase(std::string_view typed,
   return std::string(typed);
 }
 
+namespace {
+
+Status CheckIterations(uint32_t iterations) {
+  if (iterations < kMinIterations || iterations > kMaxIterations) {
+    return InvalidArgumentError(
+        "PBKDF2 iterations must be between 600000 "
+        "and 10000000");
+  }
+  return Status::Ok();
+}
+
+std::string_view NormalizeName(bool generated) {
+  return generated ? kNormalizeGenerated : kNormalizeTrim;
+}
+
+}  // namespace
+
+Result<std::string> DerivePassphraseKek(std::string_view passphrase,
+                                        bool generated, std::string_view salt,
+                                        uint32_t iterations) {
+  SEAL_RETURN_IF_ERROR(CheckIterations(iterations));
+  if (salt.size() != kSaltSize) {
+    return InvalidArgumentError("passphrase salt must be 16 bytes");
+  }
+  std::string normalized =
+      NormalizePassphrase(passphrase, NormalizeName(generated));
+  if (normalized.empty()) return InvalidArgumentError("empty passphrase");
+  auto kek = Pbkdf2Sha256(normalized, salt, iterations, kAesKeySize);
+  Cleanse(&normalized);
+  return kek;
+}
+
+Result<std::string> RandomSalt() { return RandomBytes(kSaltSize); }
+
 Result<KeySlot> MakePassphraseSlot(std::string_view content_key,
                                    std::string_view envelope_id,
                                    const PassphraseSlotSpec& spec) {
   if (content_key.size() != kContentKeySize) {
     return InvalidArgumentError("content key must be 32 bytes");
   }
-  if (spec.iterations < kMinIterations || spec.iterations > kMaxIterations) {
+  SEAL_RETURN_IF_ERROR(CheckIterations(spec.iterations));
+  const bool precomputed = !spec.salt.empty() || !spec.kek.empty();
+  if (precomputed &&
+      (spec.salt.size() != kSaltSize || spec.kek.size() != kAesKeySize)) {
     return InvalidArgumentError(
-        "PBKDF2 iterations must be between 600000 "
-        "and 10000000");
+        "a precomputed passphrase slot needs a 16-byte salt and a 32-byte "
+        "KEK");
   }
   KeySlot slot;
   slot.type = KeySlot::Type::kPassphrase;
   slot.iterations = spec.iterations;
-  slot.normalize =
-      std::string(spec.generated ? kNormalizeGenerated : kNormalizeTrim);
+  slot.normalize = std::string(NormalizeName(spec.generated));
   slot.label = spec.label;
-  if (NormalizePassphrase(spec.passphrase, slot.normalize).empty()) {
+  if (!precomputed &&
+      NormalizePassphrase(spec.passphrase, slot.normalize).empty()) {
     return InvalidArgumentError("empty passphrase");
   }
-  auto salt = RandomBytes(kSaltSize);
-  if (!salt.ok()) return salt.status();
-  slot.salt = *salt;
+  if (precomputed) {
+    slot.salt = spec.salt;
+  } else {
+    auto salt = RandomSalt();
+    if (!salt.ok()) return salt.status();
+    slot.salt = *salt;
+  }
   auto iv = RandomBytes(kGcmIvSize);
   if (!iv.ok()) return iv.status();
   slot.iv = *iv;
-  auto kek = DeriveKek(spec.passphrase, slot);
+  Result<std::string> kek =
+      precomputed ? Result<std::string>(spec.kek)
+                  : DerivePassphraseKek(spec.passphrase, spec.generated,
+                                        slot.salt, slot.iterations);
   if (!kek.ok()) return kek.status();
   auto wrapped =
       AesGcmSeal(*kek, slot.iv, SlotAad(slot.type, envelope_id), content_key);

@@ -9,6 +9,10 @@
 // In both, the wrap's additional data is SlotAad(type, envelope id), binding
 // the slot to its envelope. A wrong passphrase and a modified slot cannot be
 // told apart: both fail authentication.
+// A passphrase slot may also be made from a precomputed KEK (salt and KEK
+// given, e.g. cached per recipient): the caller vouches that the KEK is
+// DerivePassphraseKek(passphrase, generated, salt, iterations); no PBKDF2
+// runs and the slot looks the same on the wire.
 // Limits: the portal key is symmetric (shared by the milter hosts and the
 // portal); a later slot type may use the portal's public key instead.
 #ifndef SEALMILTER_LIB_ENVELOPE_KEY_SLOTS_H_
@@ -36,12 +40,27 @@ struct PassphraseSlotSpec {
   bool generated = false;  // made by GeneratePassphrase: "generated-v1"
   std::string label;       // names a reusable passphrase, "" = one-off
   uint32_t iterations = kMinIterations;
+  // Both empty: a fresh random salt and PBKDF2 (the usual case). Both set:
+  // used as given, no PBKDF2 (salt kSaltSize bytes, kek 32 bytes). Anything
+  // else is kInvalidArgument.
+  std::string salt;
+  std::string kek;
 };
 
 struct PortalSlotSpec {
   std::string key_id;  // printable ASCII, at most 128 chars
   std::string key;     // 32 raw bytes
 };
+
+// The KEK a passphrase slot uses: PBKDF2-HMAC-SHA256 of the normalized
+// passphrase ("generated-v1" when `generated`, else "trim"), 32 bytes.
+// kInvalidArgument for an empty (normalized) passphrase, a salt that is not
+// kSaltSize bytes or iterations outside [kMinIterations, kMaxIterations].
+Result<std::string> DerivePassphraseKek(std::string_view passphrase,
+                                        bool generated, std::string_view salt,
+                                        uint32_t iterations);
+// kSaltSize random bytes (CSPRNG).
+Result<std::string> RandomSalt();
 
 Result<KeySlot> MakePassphraseSlot(std::string_view content_key,
                                    std::string_view envelope_id,

@@ -13,7 +13,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr int kMaxDepth = 16;
-constexpr size_t kMaxSlots = 16;
+constexpr size_t kMaxSlots = 65;  // 64 passphrase slots and a portal slot
 
 // Max nesting of [ and { outside strings.
 int NestingDepth(std::string_view text) {

@@ -56,7 +56,9 @@ Result<Notification> Notification::Prepare(const EnvelopeTemplates& templates,
   scope.Set("recipient", r.recipient);
   scope.Set("subject", r.subject.value_or(""));
   scope.Set("file_name", r.file_name);
-  scope.Set("new_passphrase", r.new_passphrase ? "1" : "");
+  scope.Set("mixed_passphrases", r.mixed_passphrases ? "1" : "");
+  scope.Set("new_passphrase",
+            r.new_passphrase && !r.mixed_passphrases ? "1" : "");
   if (r.expires.has_value()) {
     scope.Set("expires", FormatRfc3339(*r.expires));
     scope.Set("expires_text", FormatHumanUtc(*r.expires));

@@ -44,6 +44,10 @@ struct NotificationRequest {
   // true: the recipient gets a new passphrase from the sender separately;
   // false: the recipient uses their personal (stored) passphrase.
   bool new_passphrase = true;
+  // Per-recipient passphrases, several recipients: some got a new personal
+  // passphrase with this message, some have one already. Takes precedence
+  // over new_passphrase (the step says both).
+  bool mixed_passphrases = false;
   std::string portal_url;  // "" = no online opening
   std::optional<TimePoint> expires;
   std::string file_name = "secure-message.html";  // [A-Za-z0-9._-], .html

@@ -1,6 +1,9 @@
 // Passphrase and failure notices to the sender (see sender_notices.h).
 #include "lib/envelope/sender_notices.h"
 
+#include <algorithm>
+
+#include "lib/envelope/crypto.h"
 #include "lib/envelope/escape.h"
 #include "lib/envelope/mime_writer.h"
 
@@ -51,8 +54,33 @@ Result<std::string> Assemble(const NoticeAddressing& a, Scope& scope,
 
 Result<std::string> BuildPassphraseNotice(const EnvelopeTemplates& templates,
                                           const PassphraseNoticeRequest& r) {
-  if (r.passphrase.empty()) {
-    return InvalidArgumentError("passphrase notice: empty passphrase");
+  if (r.passphrase.empty() == r.personal.empty()) {
+    return InvalidArgumentError(
+        "passphrase notice: needs either one passphrase or personal ones");
+  }
+  if (r.personal.size() > kMaxPersonalPassphrases) {
+    return InvalidArgumentError(
+        "passphrase notice: at most 64 personal passphrases");
+  }
+  std::string lines;
+  for (const auto& p : r.personal) {
+    if (p.recipient.empty() || p.passphrase.empty()) {
+      return InvalidArgumentError(
+          "passphrase notice: a personal passphrase needs a recipient and a "
+          "passphrase");
+    }
+    if (!lines.empty()) lines += "\n";
+    lines +=
+        "    " + SanitizeLine(p.recipient) + ": " + SanitizeLine(p.passphrase);
+  }
+  const Template& body = templates.passphrase_text();
+  if (!r.personal.empty() &&
+      std::none_of(
+          body.blocks().begin(), body.blocks().end(),
+          [](const auto& b) { return b.name == "personal_passphrases"; })) {
+    return FailedPreconditionError(
+        body.name() +
+        ": needs {{=personal_passphrases}} for per-recipient passphrases");
   }
   Scope scope = templates.BaseScope(r.addressing.locale);
   scope.Set("sender", r.addressing.to);
@@ -61,13 +89,21 @@ Result<std::string> BuildPassphraseNotice(const EnvelopeTemplates& templates,
   scope.Set("recipient", r.recipients.empty() ? "" : r.recipients.front());
   scope.Set("subject", r.subject.value_or(""));
   scope.Set("passphrase", r.passphrase);
+  scope.Set("personal", r.personal.empty() ? "" : "1");
+  scope.set_blocks([&lines](std::string_view name, BufferedSink& o) -> Status {
+    if (name == "personal_passphrases") return o.Write(lines);
+    return InternalError("unknown block " + std::string(name));
+  });
   scope.Set("file_name", r.file_name);
   if (r.expires.has_value()) {
     scope.Set("expires", FormatRfc3339(*r.expires));
     scope.Set("expires_text", FormatHumanUtc(*r.expires));
   }
-  return Assemble(r.addressing, scope, templates.passphrase_text(),
-                  "sender.subject");
+  Result<std::string> notice = Assemble(
+      r.addressing, scope, body,
+      r.personal.empty() ? "sender.subject" : "sender.subject_personal");
+  Cleanse(&lines);
+  return notice;
 }
 
 Result<std::string> BuildFailureNotice(const EnvelopeTemplates& templates,

@@ -1,7 +1,10 @@
 // Messages to the sender, both short localized text/plain mails:
 //   - the passphrase notice: the passphrase of a generated-passphrase
 //     envelope, with the instruction to give it to the recipient by phone or
-//     in person and never by email (passphrase.txt);
+//     in person and never by email (passphrase.txt); or, for per-recipient
+//     passphrases, the new personal passphrase of each recipient that had
+//     none yet, one line each ({{=personal_passphrases}}), valid for all
+//     future secure messages to them and sent only this once;
 //   - the failure notice: the message had to be encrypted but could not be,
 //     and was not sent (failure.txt).
 // Each is a complete RFC 5322 message (From, To, Date, Message-ID,
@@ -30,13 +33,22 @@ struct NoticeAddressing {
 };
 
 struct PassphraseNoticeRequest {
+  struct PersonalPassphrase {
+    std::string recipient;
+    std::string passphrase;
+  };
   NoticeAddressing addressing;
   std::vector<std::string> recipients;
   std::optional<std::string> subject;  // the original subject
+  // Exactly one of the two: the envelope's one passphrase, or the new
+  // personal passphrases (at most kMaxPersonalPassphrases).
   std::string passphrase;
+  std::vector<PersonalPassphrase> personal;
   std::optional<TimePoint> expires;
   std::string file_name = "secure-message.html";
 };
+
+inline constexpr size_t kMaxPersonalPassphrases = 64;
 
 struct FailureNoticeRequest {
   NoticeAddressing addressing;
@@ -48,6 +60,10 @@ struct FailureNoticeRequest {
   bool held = false;
 };
 
+// Errors: kInvalidArgument for a bad request (neither or both of
+// passphrase / personal, an empty recipient or passphrase, too many lines);
+// kFailedPrecondition when personal is set and passphrase.txt (an admin's
+// override) lacks {{=personal_passphrases}}.
 Result<std::string> BuildPassphraseNotice(const EnvelopeTemplates& templates,
                                           const PassphraseNoticeRequest& r);
 Result<std::string> BuildFailureNotice(const EnvelopeTemplates& templates,

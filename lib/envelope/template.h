@@ -7,7 +7,8 @@
 //                       removed in text templates
 //   {{#name}}...{{/name}}  included when the value is not empty
 //   {{^name}}...{{/name}}  included when the value is empty
-//   {{=name}}           a block the program writes itself (page only)
+//   {{=name}}           a block the program writes itself (the page, and
+//                       {{=personal_passphrases}} in passphrase.txt)
 // A section tag alone on its line removes that line. There is no way to
 // insert unescaped text from a variable, no loops, no expressions. Unknown
 // names and unbalanced sections are errors naming the template and line.

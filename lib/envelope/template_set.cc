@@ -20,20 +20,44 @@ namespace {
 
 constexpr size_t kMaxFileSize = 1 << 20;
 
-constexpr std::array<std::string_view, 27> kVariables = {
-    "lang",         "org_name",     "org_url",
-    "logo_src",     "accent",       "support",
-    "sender",       "sender_name",  "sender_address",
-    "recipient",    "recipients",   "subject",
-    "created",      "created_text", "expires",
-    "expires_text", "portal_url",   "portal_host",
-    "file_name",    "passphrase",   "new_passphrase",
-    "reason",       "js",           "remember",
-    "csp",          "envelope_id",  "held",
+constexpr std::array<std::string_view, 29> kVariables = {
+    "lang",
+    "org_name",
+    "org_url",
+    "logo_src",
+    "accent",
+    "support",
+    "sender",
+    "sender_name",
+    "sender_address",
+    "recipient",
+    "recipients",
+    "subject",
+    "created",
+    "created_text",
+    "expires",
+    "expires_text",
+    "portal_url",
+    "portal_host",
+    "file_name",
+    "passphrase",
+    "new_passphrase",
+    "reason",
+    "js",
+    "remember",
+    "csp",
+    "envelope_id",
+    "held",
+    "personal",
+    "mixed_passphrases",
 };
 
 constexpr std::array<std::string_view, 5> kPageBlocks = {
     "style", "strings", "metadata", "ciphertext", "script"};
+
+// passphrase.txt: the per-recipient passphrase lines, written by
+// BuildPassphraseNotice (values cannot hold line breaks).
+constexpr std::string_view kPersonalBlock = "personal_passphrases";
 
 bool IsVariable(std::string_view name) {
   return std::find(kVariables.begin(), kVariables.end(), name) !=
@@ -178,15 +202,16 @@ bool IsLocaleCode(std::string_view code) {
   return code.front() != '-';
 }
 
-Result<Template> ParseFile(const Source& src, bool page) {
+Result<Template> ParseFile(const Source& src, bool page, bool notice) {
   Template::ParseOptions options;
-  options.allow_blocks = page;
+  options.allow_blocks = page || notice;
   return Template::Parse(src.text, src.origin, options);
 }
 
 // Placeholders of `t` must be known variables or existing string keys, and
 // a page must hold each required block once, outside sections.
-Status CheckTemplate(const Template& t, const LocaleStrings& en, bool page) {
+Status CheckTemplate(const Template& t, const LocaleStrings& en, bool page,
+                     bool notice) {
   for (const std::string& name : t.names()) {
     bool is_block = false;
     for (const auto& b : t.blocks()) is_block |= b.name == name;
@@ -197,6 +222,13 @@ Status CheckTemplate(const Template& t, const LocaleStrings& en, bool page) {
       }
     } else if (!IsVariable(name)) {
       return ParseError(t.name() + ": unknown placeholder {{" + name + "}}");
+    }
+  }
+  if (notice) {
+    for (const auto& b : t.blocks()) {
+      if (b.name != kPersonalBlock) {
+        return ParseError(t.name() + ": unknown block {{=" + b.name + "}}");
+      }
     }
   }
   if (!page) return Status::Ok();
@@ -304,19 +336,20 @@ Result<std::shared_ptr<const EnvelopeTemplates>> EnvelopeTemplates::Load(
     const char* path;
     Template* target;
     bool page;
+    bool notice;  // passphrase.txt: may hold {{=personal_passphrases}}
   } templates[] = {
-      {"opener.html", &t->page_, true},
-      {"notification.txt", &t->notification_text_, false},
-      {"notification.html", &t->notification_html_, false},
-      {"passphrase.txt", &t->passphrase_text_, false},
-      {"failure.txt", &t->failure_text_, false},
+      {"opener.html", &t->page_, true, false},
+      {"notification.txt", &t->notification_text_, false, false},
+      {"notification.html", &t->notification_html_, false, false},
+      {"passphrase.txt", &t->passphrase_text_, false, true},
+      {"failure.txt", &t->failure_text_, false, false},
   };
   for (auto& entry : templates) {
     auto src = loader.Get(entry.path);
     if (!src.ok()) return src.status();
-    auto parsed = ParseFile(*src, entry.page);
+    auto parsed = ParseFile(*src, entry.page, entry.notice);
     if (!parsed.ok()) return parsed.status();
-    SEAL_RETURN_IF_ERROR(CheckTemplate(*parsed, *en, entry.page));
+    SEAL_RETURN_IF_ERROR(CheckTemplate(*parsed, *en, entry.page, entry.notice));
     *entry.target = std::move(*parsed);
   }
 

@@ -94,6 +94,22 @@ std::vector<Group> GroupRecipients(const std::vector<RecipientFacts>& facts) {
   return groups;
 }
 
+void SplitEnvelopeGroups(std::vector<Group>& groups) {
+  std::vector<Group> out;
+  out.reserve(groups.size());
+  for (Group& g : groups) {
+    if (g.method != Method::kEnvelope || g.recipients.size() < 2) {
+      out.push_back(std::move(g));
+      continue;
+    }
+    for (size_t i = 0; i < g.recipients.size(); ++i) {
+      out.push_back(Group{g.method, g.sign, g.bcc, g.tls, {g.members[i]},
+                          {g.recipients[i]}});
+    }
+  }
+  groups = std::move(out);
+}
+
 size_t PickInPlace(const std::vector<Group>& groups) {
   for (size_t i = 0; i < groups.size(); ++i) {
     if (groups[i].method == Method::kClear && !groups[i].sign) return i;

@@ -65,6 +65,12 @@ struct Group {
 // (reject and quarantine concern the whole message).
 std::vector<Group> GroupRecipients(const std::vector<RecipientFacts>& facts);
 
+// envelope.passphrase = "per-recipient": every envelope group of several
+// recipients becomes one group per recipient (in recipient order, where
+// the group was), so each gets an envelope with only its own slot. Other
+// groups are unchanged.
+void SplitEnvelopeGroups(std::vector<Group>& groups);
+
 // Which group stays in this transaction: an unsigned clear group when there
 // is one (no rewrite at all), else the group with the most recipients
 // (ties: the first). Requires a non-empty list.

@@ -219,8 +219,9 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
     Result<std::string> made = envelope::GeneratePassphrase();
     if (!made.ok()) return made.status();
     passphrase = std::move(made).value();
-    request.passphrase = envelope::PassphraseSlotSpec{passphrase, true, "", {}};
-    request.passphrase->iterations = envelope::kMinIterations;
+    request.passphrases.emplace_back();
+    request.passphrases.back().passphrase = passphrase;
+    request.passphrases.back().generated = true;
   }
   if (portal) {
     request.portal_url = config.portal.url;

@@ -186,7 +186,9 @@ int Run(const std::string& branding, const std::string& out_dir,
   base.options.reply_all = true;
   base.portal_url = "https://portal.example.com";
   base.portal = PortalSlotSpec{"portal-test", std::string(32, '\x2a')};
-  base.passphrase = PassphraseSlotSpec{*passphrase, true, "", kMinIterations};
+  base.passphrases.emplace_back();
+  base.passphrases.back().passphrase = *passphrase;
+  base.passphrases.back().generated = true;
 
   std::string ok = make(base, "ok.html");
   if (ok.empty()) return 1;
@@ -200,9 +202,29 @@ int Run(const std::string& branding, const std::string& out_dir,
   if (make(fr, "fr.html").empty()) return 1;
   EnvelopeRequest remember = base;
   remember.options.remember_key = true;
-  remember.passphrase = PassphraseSlotSpec{"Correct Horse Battery", false,
-                                           "bob@example.net", kMinIterations};
+  remember.passphrases.front().passphrase = "Correct Horse Battery";
+  remember.passphrases.front().generated = false;
+  remember.passphrases.front().label = "bob@example.net";
   if (make(remember, "remember.html").empty()) return 1;
+  // Per-recipient slots with different labels (one from a cached KEK):
+  // each passphrase opens it, and nothing is offered to remember.
+  EnvelopeRequest multi = remember;
+  multi.passphrases.front().passphrase = "Bob Passphrase One";
+  PassphraseSlotSpec carol;
+  carol.generated = true;
+  carol.label = "carol@example.org";
+  auto carol_salt = RandomSalt();
+  if (!carol_salt.ok()) return 1;
+  auto carol_kek =
+      DerivePassphraseKek("carol-pass-two", true, *carol_salt, kMinIterations);
+  if (!carol_kek.ok()) return 1;
+  carol.salt = *carol_salt;
+  carol.kek = *carol_kek;
+  multi.passphrases.push_back(carol);
+  multi.passphrases.emplace_back();
+  multi.passphrases.back().passphrase = "Dave Three";
+  multi.passphrases.back().label = "dave@example.com";
+  if (make(multi, "multi.html").empty()) return 1;
   EnvelopeRequest expired = base;
   expired.now = now - std::chrono::hours(24 * 10);
   expired.options.expires_after = std::chrono::hours(24);
@@ -219,7 +241,7 @@ int Run(const std::string& branding, const std::string& out_dir,
     live.portal_url = portal_base;
     if (make(live, "portal-live.html").empty()) return 1;
     EnvelopeRequest only = live;
-    only.passphrase.reset();
+    only.passphrases.clear();
     if (make(only, "portal-only.html").empty()) return 1;
   }
 

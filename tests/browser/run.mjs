@@ -8,7 +8,8 @@
 // remote images blocked, attachment downloads with the right bytes and
 // names (RFC 2231), the non-ASCII subject, the refusals (wrong passphrase,
 // modified ciphertext, modified metadata, expired), the French page, the
-// JS-free variant and "remember the passphrase". Saves one screenshot of
+// JS-free variant, "remember the passphrase" and an envelope with one slot
+// per recipient (different labels). Saves one screenshot of
 // the opened message (envelope-open.png in the output directory).
 // The portal path ("Open with the portal") runs against a stand-in portal
 // served here on 127.0.0.1 (the real portal/assets/release.js, and a
@@ -346,6 +347,25 @@ async function run(context, expected, url, outDir) {
     await page.waitForFunction(() => document.body.dataset.state === 'open', null, { timeout: 60000 })
       .then(() => check(true, 'remember.html: reopens with the remembered key'),
         () => check(false, 'remember.html: reopens with the remembered key'));
+    await page.close();
+  }
+
+  // ---- one slot per recipient, different labels ----------------------------
+  for (const typed of [' Bob Passphrase One', 'CAROL PASS TWO', 'Dave Three']) {
+    const { page, problems } = await newPage(context);
+    await page.goto(url('multi.html'));
+    check(await page.$('#seal-remember') === null, 'multi.html: nothing to remember (labels differ)');
+    const result = await openWith(page, typed);
+    check(result.state === 'open', `multi.html: opens with "${typed}"`, result);
+    check(problems.length === 0, 'multi.html: no page errors', problems);
+    await page.close();
+  }
+  {
+    const { page } = await newPage(context);
+    await page.goto(url('multi.html'));
+    const result = await openWith(page, 'Bob Passphrase Two');
+    check(result.state === 'error' && result.error === 'ui.error_passphrase',
+      'multi.html: another passphrase is refused', result);
     await page.close();
   }
 }

@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
   req.portal_url = portal_url;
   envelope::PassphraseSlotSpec pass;
   pass.passphrase = passphrase;
-  req.passphrase = pass;
+  req.passphrases.push_back(pass);
   envelope::PortalSlotSpec portal;
   portal.key_id = keys->current().key_id;
   portal.key = keys->current().key;

@@ -526,8 +526,8 @@ TEST_CASE("sealctl envelope open: an expired envelope", "[envelope]") {
                     envelope::Clock::now()) -
                 std::chrono::hours(48);
   request.options.expires_after = std::chrono::hours(1);
-  request.passphrase =
-      envelope::PassphraseSlotSpec{"old", false, "", envelope::kMinIterations};
+  request.passphrases.emplace_back();
+  request.passphrases.back().passphrase = "old";
   std::string html;
   REQUIRE(envelope::MakeEnvelope(**templates, request,
                                  envelope::MessageFromString(kAscii),

@@ -40,7 +40,7 @@ EnvelopeRequest BaseRequest(
   PassphraseSlotSpec slot;
   slot.passphrase = std::move(passphrase);
   slot.generated = true;
-  r.passphrase = slot;
+  r.passphrases.push_back(slot);
   return r;
 }
 
@@ -246,7 +246,7 @@ TEST_CASE("Expiry is checked, and can be ignored by tools", "[envelope]") {
   CHECK(OpenEnvelope(SharedEnvelope(), pass, ignore).ok());
 
   EnvelopeRequest forever = BaseRequest("plain secret");
-  forever.passphrase->generated = false;
+  forever.passphrases.front().generated = false;
   forever.options.expires_after.reset();
   std::string html = Make(forever, "x");
   auto meta = ReadEnvelopeMetadata(html);
@@ -260,7 +260,7 @@ TEST_CASE("Expiry is checked, and can be ignored by tools", "[envelope]") {
 
 TEST_CASE("Portal slot: opens with the portal key only", "[envelope]") {
   EnvelopeRequest r = BaseRequest();
-  r.passphrase.reset();
+  r.passphrases.clear();
   r.portal_url = "https://portal.example.com:8443/";  // the form adds "open"
   PortalSlotSpec portal{"key-2024", std::string(32, '\x42')};
   r.portal = portal;
@@ -313,7 +313,7 @@ TEST_CASE("Bad requests are refused", "[envelope]") {
   };
   std::vector<Row> table;
   table.push_back({"no slot", BaseRequest()});
-  table.back().request.passphrase.reset();
+  table.back().request.passphrases.clear();
   table.push_back({"no sender", BaseRequest()});
   table.back().request.sender_address.clear();
   table.push_back({"portal URL without slot", BaseRequest()});
@@ -328,7 +328,7 @@ TEST_CASE("Bad requests are refused", "[envelope]") {
   table.back().request.portal_url = "https://p.example.com/";
   table.back().request.portal = PortalSlotSpec{"k", "short"};
   table.push_back({"few iterations", BaseRequest()});
-  table.back().request.passphrase->iterations = 100000;
+  table.back().request.passphrases.front().iterations = 100000;
   table.push_back({"empty passphrase", BaseRequest("  -- ")});
   table.push_back({"expiry in the past", BaseRequest()});
   table.back().request.options.expires_after = std::chrono::seconds(-5);
@@ -346,7 +346,7 @@ TEST_CASE("Binary and empty messages round trip", "[envelope]") {
   std::string binary;
   for (int i = 0; i < 3000; ++i) binary.push_back(static_cast<char>(i * 7));
   EnvelopeRequest r = BaseRequest("binary pass");
-  r.passphrase->generated = false;
+  r.passphrases.front().generated = false;
   for (const std::string& msg : {binary, std::string()}) {
     std::string html = Make(r, msg);
     auto opened = OpenEnvelope(html, "binary pass", At(kNow));

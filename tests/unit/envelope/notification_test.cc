@@ -48,7 +48,8 @@ TEST_CASE("Notification structure and a page that opens again",
   EnvelopeRequest er;
   er.sender_address = "alice@example.com";
   er.now = kNow;
-  er.passphrase = PassphraseSlotSpec{"open sesame", false, "", 600000};
+  er.passphrases.emplace_back();
+  er.passphrases.back().passphrase = "open sesame";
   const std::string original = "Subject: hi\r\n\r\nsecret body\r\n";
   std::string page;
   auto n = Notification::Prepare(*Templates(), Request("en"));
