@@ -103,8 +103,8 @@ void SplitEnvelopeGroups(std::vector<Group>& groups) {
       continue;
     }
     for (size_t i = 0; i < g.recipients.size(); ++i) {
-      out.push_back(Group{g.method, g.sign, g.bcc, g.tls, {g.members[i]},
-                          {g.recipients[i]}});
+      out.push_back(Group{
+          g.method, g.sign, g.bcc, g.tls, {g.members[i]}, {g.recipients[i]}});
     }
   }
   groups = std::move(out);
