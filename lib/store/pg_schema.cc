@@ -182,6 +182,23 @@ CREATE INDEX portal_sessions_email ON portal_sessions (email);
 CREATE INDEX portal_sessions_expires ON portal_sessions (expires_at);
 )sql";
 
+// Version 6: each envelope recipient's personal passphrase
+// (envelope.passphrase = "per-recipient"), sealed under the master key by
+// PassphraseVault: the store holds ciphertext only. origin says who made
+// it ('message': the milter, for a message; 'admin': sealctl); use_count 0
+// on a 'message' one means its notice has not gone out yet.
+constexpr const char* kV6 = R"sql(
+CREATE TABLE recipient_passphrases (
+  address      text    PRIMARY KEY,
+  sealed       bytea   NOT NULL,
+  origin       text    NOT NULL CHECK (origin IN ('message', 'admin')),
+  created_by   text    NOT NULL,
+  created_at   bigint  NOT NULL,
+  last_used_at bigint  NOT NULL DEFAULT 0,
+  use_count    bigint  NOT NULL DEFAULT 0
+);
+)sql";
+
 Result<int64_t> QueryInt(PgConn& conn, const char* sql, std::string_view what) {
   Result<PgRows> rows = conn.Exec(sql, PgParams(), what);
   if (!rows.ok()) return rows.status();
@@ -208,6 +225,7 @@ const std::vector<PgMigration>& PgMigrations() {
       {3, "quarantined messages", kV3},
       {4, "secure envelopes and the portal audit trail", kV4},
       {5, "portal accounts, tokens and sessions", kV5},
+      {6, "personal passphrases of envelope recipients", kV6},
   };
   return kMigrations;
 }

@@ -144,6 +144,18 @@ class PgStore final : public Store {
   Status DoDeletePortalSession(const std::string& id_hash) override;
   Status DoDeletePortalSessionsFor(const std::string& email) override;
   Result<int64_t> DoPurgePortalExpired(int64_t now) override;
+  // Personal passphrases (pg_passphrases.cc).
+  Result<RecipientPassphrasePut> DoPutRecipientPassphraseIfAbsent(
+      const RecipientPassphraseRecord& rec) override;
+  Status DoSetRecipientPassphrase(
+      const RecipientPassphraseRecord& rec) override;
+  Result<RecipientPassphraseRecord> DoGetRecipientPassphrase(
+      const std::string& address) override;
+  Status DoNoteRecipientPassphraseUsed(const std::string& address,
+                                       int64_t now) override;
+  Result<std::vector<RecipientPassphraseRecord>> DoListRecipientPassphrases()
+      override;
+  Status DoDeleteRecipientPassphrase(const std::string& address) override;
 
  private:
   PgStore(const StoreOptions& options, std::string describe);

@@ -186,6 +186,23 @@ CREATE INDEX portal_sessions_email ON portal_sessions (email);
 CREATE INDEX portal_sessions_expires ON portal_sessions (expires_at);
 )sql";
 
+// Version 6: each envelope recipient's personal passphrase
+// (envelope.passphrase = "per-recipient"), sealed under the master key by
+// PassphraseVault: the store holds ciphertext only. origin says who made
+// it ('message': the milter, for a message; 'admin': sealctl); use_count 0
+// on a 'message' one means its notice has not gone out yet.
+constexpr const char* kV6 = R"sql(
+CREATE TABLE recipient_passphrases (
+  address      TEXT    PRIMARY KEY,
+  sealed       BLOB    NOT NULL,
+  origin       TEXT    NOT NULL CHECK (origin IN ('message', 'admin')),
+  created_by   TEXT    NOT NULL,
+  created_at   INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL DEFAULT 0,
+  use_count    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+)sql";
+
 Result<int64_t> QueryInt(sqlite3* db, const char* sql) {
   sqlite3_stmt* raw = nullptr;
   int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
@@ -211,6 +228,7 @@ const std::vector<Migration>& SqliteMigrations() {
       {3, "quarantined messages", kV3},
       {4, "secure envelopes and the portal audit trail", kV4},
       {5, "portal accounts, tokens and sessions", kV5},
+      {6, "personal passphrases of envelope recipients", kV6},
   };
   return kMigrations;
 }

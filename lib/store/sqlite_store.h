@@ -129,6 +129,18 @@ class SqliteStore final : public Store {
   Status DoDeletePortalSession(const std::string& id_hash) override;
   Status DoDeletePortalSessionsFor(const std::string& email) override;
   Result<int64_t> DoPurgePortalExpired(int64_t now) override;
+  // Personal passphrases (sqlite_passphrases.cc).
+  Result<RecipientPassphrasePut> DoPutRecipientPassphraseIfAbsent(
+      const RecipientPassphraseRecord& rec) override;
+  Status DoSetRecipientPassphrase(
+      const RecipientPassphraseRecord& rec) override;
+  Result<RecipientPassphraseRecord> DoGetRecipientPassphrase(
+      const std::string& address) override;
+  Status DoNoteRecipientPassphraseUsed(const std::string& address,
+                                       int64_t now) override;
+  Result<std::vector<RecipientPassphraseRecord>> DoListRecipientPassphrases()
+      override;
+  Status DoDeleteRecipientPassphrase(const std::string& address) override;
 
  private:
   SqliteStore(const StoreOptions& options, sqlite3* db);
@@ -153,6 +165,8 @@ class SqliteStore final : public Store {
   // after checking the account exists, a constraint failure reported as
   // kFailedPrecondition `duplicate`.
   Result<PortalAccount> LoadPortalAccount(const std::string& email);
+  Result<RecipientPassphraseRecord> LoadRecipientPassphrase(
+      const std::string& address);
   Status UpdatePortalAccount(const std::string& sql, const std::string& email,
                              int64_t value, const std::string* text);
   Status InsertForAccount(const std::string& email, Stmt& insert,

@@ -41,6 +41,10 @@
 //   claimed, for an envelope without read_receipt, and for a revoked one.
 //   Ids are checked for form first (kInvalidArgument), then looked up
 //   (kNotFound). The portal audit trail is append-only, newest first.
+// - Personal passphrases (passphrase_records.h): one row per recipient
+//   address, created once (PutRecipientPassphraseIfAbsent: one winner over
+//   all hosts) or replaced by an administrator; the sealed blob is opaque
+//   to the store (PassphraseVault seals and opens it).
 // - Errors: kNotFound (no such record), kInvalidArgument (malformed
 //   argument), kParseError (not DER; or a corrupt database),
 //   kResourceExhausted (over a StoreLimits cap), kFailedPrecondition (state
@@ -60,6 +64,7 @@
 #include "lib/status.h"
 #include "lib/store/clock.h"
 #include "lib/store/envelope_records.h"
+#include "lib/store/passphrase_records.h"
 #include "lib/store/portal_records.h"
 #include "lib/store/records.h"
 
@@ -263,6 +268,30 @@ class Store {
   // sessions; returns how many rows went.
   Result<int64_t> PurgePortalExpired();
 
+  // --- Personal passphrases of envelope recipients ---------------------
+
+  // Inserts `rec` unless its address has one already, atomically over
+  // every host sharing the database: of two racing callers exactly one
+  // gets created = true, and both get the same stored record.
+  // created_at is set here, the counters must be 0. kInvalidArgument for a
+  // malformed address, an origin other than "message"/"admin", an empty
+  // sealed blob or a created_by with control characters;
+  // kResourceExhausted for a sealed blob over kMaxSealedPassphraseBytes or
+  // a created_by over 256 bytes.
+  Result<RecipientPassphrasePut> PutRecipientPassphraseIfAbsent(
+      const RecipientPassphraseRecord& rec);
+  // Inserts or replaces (an administrator's new passphrase): created_at =
+  // now, last_used_at and use_count 0. Same checks.
+  Status SetRecipientPassphrase(const RecipientPassphraseRecord& rec);
+  Result<RecipientPassphraseRecord> GetRecipientPassphrase(
+      std::string_view address);
+  // Atomically use_count + 1, last_used_at = now; kNotFound when none.
+  Status NoteRecipientPassphraseUsed(std::string_view address);
+  // By address.
+  Result<std::vector<RecipientPassphraseRecord>> ListRecipientPassphrases();
+  // kNotFound when none.
+  Status DeleteRecipientPassphrase(std::string_view address);
+
  protected:
   // `clock` may be null (SystemClock); it must outlive the store.
   Store(StoreLimits limits, const Clock* clock);
@@ -376,6 +405,19 @@ class Store {
   virtual Status DoDeletePortalSession(const std::string& id_hash) = 0;
   virtual Status DoDeletePortalSessionsFor(const std::string& email) = 0;
   virtual Result<int64_t> DoPurgePortalExpired(int64_t now) = 0;
+
+  // Personal passphrase hooks: records complete and checked.
+  virtual Result<RecipientPassphrasePut> DoPutRecipientPassphraseIfAbsent(
+      const RecipientPassphraseRecord& rec) = 0;
+  virtual Status DoSetRecipientPassphrase(
+      const RecipientPassphraseRecord& rec) = 0;
+  virtual Result<RecipientPassphraseRecord> DoGetRecipientPassphrase(
+      const std::string& address) = 0;
+  virtual Status DoNoteRecipientPassphraseUsed(const std::string& address,
+                                               int64_t now) = 0;
+  virtual Result<std::vector<RecipientPassphraseRecord>>
+  DoListRecipientPassphrases() = 0;
+  virtual Status DoDeleteRecipientPassphrase(const std::string& address) = 0;
 
  private:
   Result<CertificateRecord> ParseForPut(std::string_view der, CertSource source,
