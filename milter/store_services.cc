@@ -58,6 +58,9 @@ bool StoreServices::Build(const Config& config, gateway::Services& services,
   if (master_key_) {
     vault_ = std::make_unique<store::KeyVault>(*store_, *master_key_);
     services.vault = vault_.get();
+    passphrases_ =
+        std::make_unique<store::PassphraseVault>(*store_, *master_key_);
+    services.passphrases = passphrases_.get();
     services.key_error.clear();
   } else {
     services.key_error = key_error_;

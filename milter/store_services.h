@@ -34,6 +34,7 @@
 #include "lib/gateway/process.h"
 #include "lib/store/key_vault.h"
 #include "lib/store/master_key.h"
+#include "lib/store/passphrase_vault.h"
 #include "lib/store/store.h"
 
 namespace seal::milter {
@@ -73,6 +74,7 @@ class StoreServices {
   std::string key_error_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::KeyVault> vault_;
+  std::unique_ptr<store::PassphraseVault> passphrases_;
   std::unique_ptr<ca::Authority> authority_;
   std::vector<std::unique_ptr<gateway::Services>> published_;
 

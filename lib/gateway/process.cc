@@ -19,6 +19,7 @@
 #include "lib/gateway/header_block.h"
 #include "lib/gateway/inbound.h"
 #include "lib/gateway/policy.h"
+#include "lib/gateway/recipient_passphrases.h"
 #include "lib/gateway/render.h"
 #include "lib/gateway/rewrite.h"
 #include "lib/gateway/signing.h"
@@ -327,6 +328,9 @@ class Processor {
       certs.push_back(std::move(cert));
     }
     std::vector<Group> groups = GroupRecipients(facts);
+    if (config_.envelope.passphrase == "per-recipient" && policy_.reinject) {
+      SplitEnvelopeGroups(groups);  // one envelope, one slot per recipient
+    }
     if (groups.size() > 1 && !policy_.reinject) {
       // Without a listener to re-inject into, one message must serve all:
       // S/MIME when everybody has a certificate, else it cannot be done.
@@ -362,7 +366,10 @@ class Processor {
       if (!gp.ok() && gp.status().code() == StatusCode::kUnavailable) {
         // The portal's keys or record store: fail closed, try again later.
         plan = EditPlan();
-        detail_ = "reason=portal-unavailable";
+        detail_ = gp.status().message().find("personal passphrase") !=
+                          std::string::npos
+                      ? "reason=passphrase-store-unavailable"
+                      : "reason=portal-unavailable";
         return t_.Fail(gp.status(), "secure envelope");
       }
       if (!gp.ok()) {
@@ -405,6 +412,7 @@ class Processor {
         return t_.Fail(s.WithContext("passphrase notice"), "reinjection");
       }
     }
+    NotePassphraseUses(mine);
     Append(std::move(mine.plan), plan);
 
     bool encrypted = false, tls = false;
@@ -437,7 +445,20 @@ class Processor {
     bool signed_ = false;     // the rewrite carries our signature
     std::string detail;       // key=value for the log
     std::string envelope_id;  // "(id)" of an envelope group, for the log
+    // Recipients whose personal passphrase this envelope uses; their use
+    // is noted once the notice (if any) has gone out.
+    std::vector<std::string> passphrase_uses;
   };
+
+  // After a group's notice went out (or it needed none).
+  void NotePassphraseUses(const GroupPlan& built) {
+    if (built.passphrase_uses.empty() || services_.store == nullptr) return;
+    if (Status s = MarkAnnounced(*services_.store, built.passphrase_uses);
+        !s.ok()) {
+      t_.log().Warning() << "personal passphrase use not recorded: "
+                         << s.message() << "; the sender may be told it again";
+    }
+  }
 
   // TLS instead of encryption for this recipient's domain.
   TlsLevel TlsFor(const std::string& recipient) const {
@@ -552,6 +573,8 @@ class Processor {
         EnvelopeParams params{env.sender, g.recipients,
                               config_.gateway.notice_from, services_.store,
                               services_.store_error};
+        params.passphrase_vault = services_.passphrases;
+        params.passphrase_error = services_.key_error;
         Result<EnvelopeRewrite> envelope =
             RewriteEnvelope(raw, parts, params, config_, policy_, spool);
         if (!envelope.ok()) return envelope.status();
@@ -562,6 +585,7 @@ class Processor {
           out.detail += " portal_key=" + envelope->portal_key_id;
         }
         out.envelope_id = "(" + envelope->envelope_id + ")";
+        out.passphrase_uses = std::move(envelope->passphrase_uses);
         return out;
       }
     }
@@ -578,6 +602,7 @@ class Processor {
     std::string key =
         GroupKey(identity, env.sender, GroupLabel(g), g.recipients);
     if (services_.journal != nullptr && services_.journal->Contains(key)) {
+      NotePassphraseUses(built);  // its notice went out the first time
       return false;
     }
     if (!built.notice.empty()) {
@@ -585,6 +610,7 @@ class Processor {
       SEAL_RETURN_IF_ERROR(
           SendSmtp(*policy_.reinject, notice).WithContext("passphrase notice"));
     }
+    NotePassphraseUses(built);
     std::vector<HeaderEdit> edits = base.headers;  // the option fields
     for (const HeaderEdit& h : built.plan.headers) edits.push_back(h);
     std::string head = RenderHeaderBlock(parts, edits);

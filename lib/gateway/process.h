@@ -40,6 +40,7 @@
 #include "lib/gateway/reinject_journal.h"
 #include "lib/session.h"
 #include "lib/store/key_vault.h"
+#include "lib/store/passphrase_vault.h"
 #include "lib/store/store.h"
 #include "lib/verdict.h"
 
@@ -58,6 +59,9 @@ struct Services {
   // built-in CA; null: none in the store, or no vault.
   store::KeyVault* vault = nullptr;
   std::string key_error;
+  // Personal passphrases of envelope recipients (recipient_passphrases.h),
+  // under the same master key; null exactly when `vault` is.
+  store::PassphraseVault* passphrases = nullptr;
   std::shared_ptr<const crypto::TrustStore> trust;
   ca::Authority* authority = nullptr;
   // sealctl quarantine release: an administrator approved this message, so

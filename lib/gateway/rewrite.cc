@@ -10,6 +10,7 @@
 #include "lib/envelope/passphrase.h"
 #include "lib/envelope/portal_key.h"
 #include "lib/envelope/sender_notices.h"
+#include "lib/gateway/recipient_passphrases.h"
 #include "lib/mime/charset.h"
 #include "lib/mime/encoded_words.h"
 #include "lib/rules/conditions.h"
@@ -214,8 +215,30 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
   request.locale = locale;
   request.options = *options;
   request.now = now;
-  std::string passphrase;
-  if (with_passphrase) {
+  std::string passphrase;  // per-message: the one generated passphrase
+  std::vector<RecipientPassphrase> personal;  // per-recipient
+  const bool per_recipient =
+      with_passphrase && config.envelope.passphrase == "per-recipient";
+  if (per_recipient) {
+    if (params.store == nullptr || params.passphrase_vault == nullptr) {
+      std::string why = !params.passphrase_error.empty()
+                            ? params.passphrase_error
+                        : !params.store_error.empty() ? params.store_error
+                                                      : "not configured";
+      return UnavailableError(
+          "personal passphrases (envelope.passphrase = per-recipient) need "
+          "the store and its master key: " +
+          why);
+    }
+    Result<std::vector<RecipientPassphrase>> found =
+        RecipientPassphrases(*params.store, *params.passphrase_vault,
+                             params.recipients, params.created_by);
+    if (!found.ok()) return found.status();
+    personal = std::move(found).value();
+    for (const RecipientPassphrase& p : personal) {
+      request.passphrases.push_back(p.slot);
+    }
+  } else if (with_passphrase) {
     Result<std::string> made = envelope::GeneratePassphrase();
     if (!made.ok()) return made.status();
     passphrase = std::move(made).value();
@@ -223,6 +246,8 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
     request.passphrases.back().passphrase = passphrase;
     request.passphrases.back().generated = true;
   }
+  size_t announced = 0;
+  for (const RecipientPassphrase& p : personal) announced += p.announce;
   if (portal) {
     request.portal_url = config.portal.url;
     request.portal = portal_slot;
@@ -239,7 +264,12 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
   if (config.envelope.subject_in_notification && subject != nullptr) {
     note.subject = Readable(subject->value);
   }
-  note.new_passphrase = with_passphrase;
+  if (per_recipient) {
+    note.new_passphrase = announced == personal.size();
+    note.mixed_passphrases = announced > 0 && announced < personal.size();
+  } else {
+    note.new_passphrase = with_passphrase;
+  }
   if (portal) note.portal_url = config.portal.url;
   note.expires = expires;
   Result<envelope::Notification> notification =
@@ -300,7 +330,12 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
     SetField(message, h.name, h.value, out.plan);
   }
 
-  if (!with_passphrase) return out;  // nothing for the sender to pass on
+  for (const RecipientPassphrase& p : personal) {
+    out.passphrase_uses.push_back(p.recipient);
+  }
+  // Nothing for the sender to pass on: JS-free, or every recipient knows
+  // its personal passphrase already.
+  if (!with_passphrase || (per_recipient && announced == 0)) return out;
 
   envelope::PassphraseNoticeRequest notice;
   std::string domain = rules::DomainOf(params.sender);
@@ -312,7 +347,14 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
   notice.addressing.now = now;
   notice.recipients = params.recipients;
   if (subject != nullptr) notice.subject = Readable(subject->value);
-  notice.passphrase = passphrase;
+  if (per_recipient) {
+    for (const RecipientPassphrase& p : personal) {
+      if (p.announce)
+        notice.personal.push_back({p.recipient, p.slot.passphrase});
+    }
+  } else {
+    notice.passphrase = passphrase;
+  }
   notice.expires = expires;
   Result<std::string> text = envelope::BuildPassphraseNotice(templates, notice);
   if (!text.ok()) return text.status().WithContext("passphrase notice");

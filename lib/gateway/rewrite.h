@@ -15,6 +15,10 @@
 //     rewrite is returned, so no envelope leaves that sealportal does not
 //     know. Key ring missing, store missing or PutEnvelope failing:
 //     kUnavailable (the caller tempfails), nothing returned.
+//     With envelope.passphrase = "per-recipient" each recipient's slot is
+//     its personal passphrase (recipient_passphrases.h); the sender's
+//     notice names only those to announce, and there is none when every
+//     recipient has one already.
 // Both read the spooled message once through views (no copy of it) and
 // write the new body in slices into a Spool with the transaction's limits.
 // On error nothing is half-applied: the caller gets no plan.
@@ -34,6 +38,7 @@
 #include "lib/gateway/header_block.h"
 #include "lib/gateway/policy.h"
 #include "lib/spool.h"
+#include "lib/store/passphrase_vault.h"
 #include "lib/store/store.h"
 
 namespace seal::gateway {
@@ -66,6 +71,11 @@ struct EnvelopeRewrite {
   std::string passphrase_notice;  // complete RFC 5322 message; "" = none
   std::string envelope_id;
   std::string portal_key_id;  // "" = no portal slot
+  // envelope.passphrase = "per-recipient": the recipients whose personal
+  // passphrase this envelope uses; the caller notes their use with
+  // MarkAnnounced (recipient_passphrases.h) once passphrase_notice, if
+  // any, has gone out.
+  std::vector<std::string> passphrase_uses;
 };
 
 struct EnvelopeParams {
@@ -76,6 +86,12 @@ struct EnvelopeParams {
   // unavailable (store_error says why).
   store::Store* store = nullptr;
   std::string store_error;
+  // Personal passphrases (envelope.passphrase = "per-recipient"); null:
+  // unavailable (no store or no master key; passphrase_error says why),
+  // and such an envelope is kUnavailable.
+  store::PassphraseVault* passphrase_vault = nullptr;
+  std::string passphrase_error;
+  std::string created_by = "sealmilter";  // recorded with a new passphrase
 };
 
 // The option policy of a config (envelope.* defaults and
