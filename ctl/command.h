@@ -17,6 +17,7 @@ inline constexpr int kExitUsage = 64;
 inline constexpr int kExitConfig = 78;
 
 struct CommandIo {
+  FILE* in = stdin;  // `passphrase set --stdin`
   FILE* out = stdout;
   FILE* err = stderr;
 };
@@ -43,6 +44,9 @@ std::vector<Command> PortalKeyCommands();
 std::vector<Command> EnvelopeAdminCommands();
 // "quarantine list|show|release|delete" (ctl/quarantine_commands.cc).
 std::vector<Command> QuarantineCommands();
+// "passphrase list|show|set|delete": envelope recipients' personal
+// passphrases (ctl/passphrase_commands.cc).
+std::vector<Command> PassphraseCommands();
 
 // Dispatches argv (without argv[0]); prints usage on errors.
 int RunSealctl(const std::vector<std::string>& args, CommandIo& io);

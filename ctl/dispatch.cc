@@ -8,9 +8,9 @@ namespace {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto group :
-       {ConfigCommands, RulesCommands, CertCommands, EnvelopeCommands,
-        PortalKeyCommands, EnvelopeAdminCommands, QuarantineCommands}) {
+  for (auto group : {ConfigCommands, RulesCommands, CertCommands,
+                     EnvelopeCommands, PortalKeyCommands, EnvelopeAdminCommands,
+                     QuarantineCommands, PassphraseCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   return all;
