@@ -85,11 +85,16 @@ Verdict Transaction::AddBody(std::string_view chunk) {
 Verdict Transaction::End() {
   auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started_);
-  log_.Info() << "passed unchanged: size=" << spool_.size()
-              << " rcpts=" << envelope_.recipients.size()
-              << " spilled=" << (spool_.spilled() ? "yes" : "no")
-              << " time=" << elapsed.count() / 1000 << "."
-              << (elapsed.count() % 1000) / 100 << "ms";
+  auto m = log_.Info();
+  m << "passed unchanged: size=" << spool_.size()
+    << " rcpts=" << envelope_.recipients.size()
+    << " spilled=" << (spool_.spilled() ? "yes" : "no");
+  if (eom_started_ != std::chrono::steady_clock::time_point{}) {
+    auto eom = eom_elapsed().count();
+    m << " eom=" << eom / 1000 << "." << (eom % 1000) / 100 << "ms";
+  }
+  m << " time=" << elapsed.count() / 1000 << "."
+    << (elapsed.count() % 1000) / 100 << "ms";
   return Verdict::Accept();
 }
 

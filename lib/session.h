@@ -59,6 +59,18 @@ class Transaction {
     return std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started_);
   }
+  // End of message: the milter layer marks when it starts, so the log line
+  // can tell the milter's own processing (eom=) from the time since MAIL
+  // FROM (time=, which includes the SMTP transfer through the MTA).
+  void MarkEndOfMessage() { eom_started_ = std::chrono::steady_clock::now(); }
+  // Time since MarkEndOfMessage; 0 when it was not called.
+  std::chrono::microseconds eom_elapsed() const {
+    if (eom_started_ == std::chrono::steady_clock::time_point{}) {
+      return std::chrono::microseconds{0};
+    }
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - eom_started_);
+  }
   // The fail-closed reply for an internal error at `stage` (logged).
   Verdict Fail(const Status& status, std::string_view stage);
 
@@ -74,6 +86,7 @@ class Transaction {
   Spool spool_;
   uint64_t header_count_ = 0;
   std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point eom_started_{};
 };
 
 class Session {

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -292,6 +293,7 @@ sfsistat OnEom(SMFICTX* ctx) {
       return MapVerdict(ctx, Verdict::Tempfail("Internal filter error"),
                         ProcessLog());
     }
+    t->MarkEndOfMessage();
     s->SetQueueId(Macro(ctx, "i"));
     const gateway::Services* services = g_services.load();
     gateway::Outcome out = gateway::ProcessMessage(
@@ -300,8 +302,17 @@ sfsistat OnEom(SMFICTX* ctx) {
     Verdict v = std::move(out.verdict);
     if (v.kind == Verdict::Kind::kAccept ||
         v.kind == Verdict::Kind::kContinue) {
+      auto begun = std::chrono::steady_clock::now();
       if (Status applied = ApplyPlan(ctx, out.plan); !applied.ok()) {
         v = t->Fail(applied, "applying the rewrite");
+      } else if (out.plan.body) {
+        // Handing the new body back to the MTA, after the log line's eom=.
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - begun)
+                      .count();
+        t->log().Debug() << "rewrite applied: bytes=" << out.plan.body->size()
+                         << " time=" << us / 1000 << "." << (us % 1000) / 100
+                         << "ms";
       }
     }
     Logger log = t->log();

@@ -736,8 +736,8 @@ class Processor {
   void Log(const Outcome& out) {
     auto us = t_.elapsed().count();
     auto m = t_.log().Info();
-    // "VERB: size= rcpts= spilled= direction= rules= [detail] time=": the
-    // first three fields keep the foundation's form (tools parse them).
+    // "VERB: size= rcpts= spilled= direction= rules= [detail] [eom=] time=":
+    // the first three fields keep the foundation's form (tools parse them).
     std::string verb = verb_;
     if (out.verdict.kind == Verdict::Kind::kTempfail) verb = "tempfailed";
     m << verb << ": size=" << t_.spool().size()
@@ -747,6 +747,11 @@ class Processor {
     if (!detail_.empty()) m << " " << detail_;
     if (out.plan.body) m << " new_size=" << out.plan.body->size();
     if (truncated_) m << " truncated=yes";
+    // eom= is the milter's own work on the spooled message; time= (last,
+    // tools anchor on it) runs from MAIL FROM and includes the transfer.
+    if (auto eom = t_.eom_elapsed().count(); eom > 0) {
+      m << " eom=" << eom / 1000 << "." << (eom % 1000) / 100 << "ms";
+    }
     m << " time=" << us / 1000 << "." << (us % 1000) / 100 << "ms";
     for (const std::string& n : notes_) t_.log().Notice() << "note: " << n;
   }

@@ -7,7 +7,7 @@
 -- The log line carries session/queue id, the exact spooled size and the
 -- recipient count.
 -- @config: spool.memory_limit = "64K"
--- @expect-log-count: 1 info: s1/4Xk9TQ2mZ1z: passed unchanged: size=\d+ rcpts=4 spilled=no direction=outbound rules=- time=\d+\.\dms$
+-- @expect-log-count: 1 info: s1/4Xk9TQ2mZ1z: passed unchanged: size=\d+ rcpts=4 spilled=no direction=outbound rules=- eom=\d+\.\dms time=\d+\.\dms$
 -- @expect-log: debug: s1: connect from mx\.example\.org\[198\.51\.100\.7\] daemon=smtpd$
 
 local T = dofile(common)

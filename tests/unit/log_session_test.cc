@@ -93,6 +93,33 @@ TEST_CASE("a message passes unchanged and is logged by queue id") {
                                "rcpts=1 spilled=no time="));
 }
 
+TEST_CASE("the log line tells end-of-message work (eom=) from time=") {
+  CaptureScope capture;
+  SnapshotStore store({"/unused", true}, TestConfig(1 << 20));
+  Session session(3, &store);
+  REQUIRE(session.BeginMessage("a@example.com", "").kind ==
+          Verdict::Kind::kContinue);
+  session.SetQueueId("4XkQ3");
+  Transaction* t = session.transaction();
+  REQUIRE(t != nullptr);
+  CHECK(t->eom_elapsed().count() == 0);  // not at end of message yet
+  CHECK(t->AddBody("x\r\n").kind == Verdict::Kind::kContinue);
+  t->MarkEndOfMessage();
+  CHECK(t->eom_elapsed().count() >= 0);
+  CHECK(t->eom_elapsed() <= t->elapsed());  // eom starts after MAIL FROM
+  CHECK(t->End().kind == Verdict::Kind::kAccept);
+  REQUIRE_FALSE(capture.sink->lines.empty());
+  const std::string& line = capture.sink->lines.back();
+  INFO(line);
+  size_t eom = line.find(" eom=");
+  size_t time = line.find(" time=");
+  REQUIRE(eom != std::string::npos);
+  REQUIRE(time != std::string::npos);
+  CHECK(eom < time);  // time= stays last: tools anchor on it
+  CHECK(line.substr(line.size() - 2) == "ms");
+  session.EndMessage();
+}
+
 TEST_CASE("an oversized message is rejected 552 5.3.4, never accepted") {
   CaptureScope capture;
   SnapshotStore store({"/unused", true}, TestConfig(1024));
