@@ -109,6 +109,10 @@ bool SameCharset(std::string_view a, std::string_view b) {
 
 std::string DecodeEncodedWords(std::string_view text, CharsetConverter& conv,
                                TextIssues& issues) {
+  // Most values hold no encoded-word at all: one copy, as the loop would.
+  if (text.find("=?") == std::string_view::npos) {
+    return RawBytesToUtf8(text, issues);
+  }
   std::string out;
   out.reserve(text.size());
   std::string pending;          // bytes of adjacent words in one charset

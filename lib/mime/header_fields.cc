@@ -11,23 +11,57 @@ std::string_view FieldRawValue(std::string_view message, const HeaderField& f) {
   return message.substr(f.value_begin, f.value_end - f.value_begin);
 }
 
+namespace {
+
+bool FoldOrEdge(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+// The value without its leading and trailing blanks, CR and LF.
+std::string_view Trimmed(std::string_view v) {
+  size_t b = 0, e = v.size();
+  while (b < e && FoldOrEdge(v[b])) ++b;
+  while (e > b && FoldOrEdge(v[e - 1])) --e;
+  return v.substr(b, e - b);
+}
+
+// Index of the first CR or LF at or after `from`, or v.size(). A plain
+// loop: string_view::find_first_of calls memchr once per byte.
+size_t NextLineBreak(std::string_view v, size_t from) {
+  while (from < v.size() && v[from] != '\r' && v[from] != '\n') ++from;
+  return from;
+}
+
+// Appends `v` without its CR and LF, copying the runs between them.
+void AppendWithoutLineBreaks(std::string_view v, std::string& out) {
+  size_t i = 0;
+  while (i < v.size()) {
+    const size_t end = NextLineBreak(v, i);
+    out.append(v.data() + i, end - i);
+    i = end + 1;
+  }
+}
+
+}  // namespace
+
 std::string UnfoldValue(std::string_view raw_value) {
   // Dropping CR and LF, then trimming blanks, is trimming blanks, CR and LF,
   // then dropping the CR and LF inside: one copy, no second string.
-  const auto edge = [](char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-  };
-  size_t b = 0, e = raw_value.size();
-  while (b < e && edge(raw_value[b])) ++b;
-  while (e > b && edge(raw_value[e - 1])) --e;
-  std::string out(e - b, '\0');
-  size_t w = 0;
-  for (size_t i = b; i < e; ++i) {
-    const char c = raw_value[i];
-    if (c != '\r' && c != '\n') out[w++] = c;
-  }
-  out.resize(w);
+  std::string out;
+  const std::string_view t = Trimmed(raw_value);
+  out.reserve(t.size());
+  AppendWithoutLineBreaks(t, out);
   return out;
+}
+
+std::string_view UnfoldedView(std::string_view raw_value,
+                              std::string& storage) {
+  const std::string_view t = Trimmed(raw_value);
+  if (NextLineBreak(t, 0) == t.size()) return t;
+  storage.clear();
+  storage.reserve(t.size());
+  AppendWithoutLineBreaks(t, storage);
+  return storage;
 }
 
 bool NameEquals(std::string_view a, std::string_view b) {

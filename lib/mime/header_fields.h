@@ -25,6 +25,10 @@ std::string_view FieldName(std::string_view message, const HeaderField& f);
 std::string_view FieldRawValue(std::string_view message, const HeaderField& f);
 // Unfolds (drops every CR and LF) and trims spaces and tabs at both ends.
 std::string UnfoldValue(std::string_view raw_value);
+// The same text as UnfoldValue, without a copy when the value is not folded
+// (the common case): a view into `raw_value`, else into `storage`, which
+// then holds the unfolded value. Valid while both live.
+std::string_view UnfoldedView(std::string_view raw_value, std::string& storage);
 // ASCII case-insensitive comparison of field names.
 bool NameEquals(std::string_view a, std::string_view b);
 // If `line` (without its line break) starts a header field, returns the

@@ -156,6 +156,43 @@ TEST_CASE("ParseMime single-part messages", "[mime][parser]") {
   CHECK(m.warnings.empty());
 }
 
+TEST_CASE("UnfoldedView gives UnfoldValue's text, copying only folds",
+          "[mime][parser]") {
+  const std::string cases[] = {
+      "",
+      "   ",
+      " \r\n\t\r\n ",
+      "plain value",
+      "  padded \t",
+      " folded\r\n subject",
+      " many\r\n\tfolds\r\n  in\r\n one",
+      "lone\rcr and lone\nlf",
+      "\r\n\r\n",
+      "trailing fold\r\n ",
+      std::string(100000, 'x') + "\r\n " + std::string(100000, 'y'),
+      std::string("nul\0inside", 11),
+      "\xff\xfe 8-bit \xc3\xa9",
+  };
+  for (const std::string& raw : cases) {
+    std::string storage = "stale";
+    const std::string_view view = UnfoldedView(raw, storage);
+    CHECK(view == UnfoldValue(raw));
+  }
+  // Nothing to drop inside the value: a view into it, no copy.
+  const std::string plain = "  padded value \t";
+  std::string storage;
+  const std::string_view view = UnfoldedView(plain, storage);
+  CHECK(view == "padded value");
+  CHECK(view.data() == plain.data() + 2);
+  CHECK(storage.empty());
+  // A fold inside: the unfolded text is in the storage.
+  const std::string folded = " folded\r\n subject";
+  const std::string_view unfolded = UnfoldedView(folded, storage);
+  CHECK(storage == "folded subject");
+  CHECK(static_cast<const void*>(unfolded.data()) ==
+        static_cast<const void*>(storage.data()));
+}
+
 TEST_CASE("ParseMime encapsulated messages follow IMAP numbering",
           "[mime][parser]") {
   const std::string raw = Crlf(
