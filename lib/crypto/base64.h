@@ -38,12 +38,15 @@ class Base64LineEncoder {
   uint64_t input_bytes() const { return input_bytes_; }
 
  private:
+  size_t LinesPerBlock() const;
   void EncodeLines(const unsigned char* in, size_t lines);
+  Status Flush();
   Status FlushIfFull();
 
   ByteSink out_;
   size_t block_bytes_;
-  std::string block_;  // encoded text waiting for the sink
+  std::string block_;  // buffer: encoded text waiting for the sink
+  size_t used_ = 0;    // bytes of block_ in use
   unsigned char carry_[kLineBytes];
   size_t carry_len_ = 0;
   uint64_t input_bytes_ = 0;
