@@ -3,6 +3,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace seal::crypto {
 
 Status CrlfCanonicalizer::Write(std::string_view data) {
@@ -45,9 +49,35 @@ Status CrlfCanonicalizer::Finish() {
   return Status::Ok();
 }
 
+// Canonical means: the LF positions are exactly the CR positions plus one,
+// and the data does not end in CR. With SSE2 that is checked 16 bytes at a
+// time on two bit masks; a memchr per line cost a tenth of a large S/MIME
+// message's encryption time.
 bool IsCrlfCanonical(std::string_view data) {
   const char* base = data.data();
   const size_t n = data.size();
+#if defined(__SSE2__)
+  size_t i = 0;
+  unsigned prev_cr = 0;  // 1 when base[i - 1] is a CR
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
+    const unsigned crm =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)));
+    const unsigned lfm =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)));
+    if (lfm != (((crm << 1) | prev_cr) & 0xFFFFu)) return false;
+    prev_cr = crm >> 15;
+  }
+  for (; i < n; ++i) {
+    const unsigned is_lf = base[i] == '\n' ? 1 : 0;
+    if (is_lf != prev_cr) return false;
+    prev_cr = base[i] == '\r' ? 1 : 0;
+  }
+  return prev_cr == 0;
+#else
   // Every LF preceded by CR ...
   for (size_t i = 0; i < n;) {
     const void* hit = std::memchr(base + i, '\n', n - i);
@@ -65,6 +95,7 @@ bool IsCrlfCanonical(std::string_view data) {
     i = at + 1;
   }
   return true;
+#endif
 }
 
 std::string CanonicalizeCrlf(std::string_view data) {
