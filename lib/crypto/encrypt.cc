@@ -9,6 +9,7 @@
 #include "lib/crypto/base64.h"
 #include "lib/crypto/bio_adapters.h"
 #include "lib/crypto/ossl.h"
+#include "lib/crypto/pipelined_sink.h"
 
 namespace seal::crypto {
 namespace {
@@ -57,6 +58,9 @@ Status ConfigureRecipient(CMS_ContentInfo* cms, const EncryptRecipient& r,
 
 struct EnvelopeWriter::Impl {
   std::unique_ptr<Base64LineEncoder> base64;
+  // Runs the base64 encoder and the output sink on a second thread while
+  // this one encrypts; declared after base64, so it stops first.
+  std::unique_ptr<PipelinedSink> pipeline;
   std::unique_ptr<SinkBio> sink_bio;
   CmsPtr cms;
   BIO* chain = nullptr;  // filters pushed on sink_bio by BIO_new_CMS
@@ -140,8 +144,11 @@ Result<std::unique_ptr<EnvelopeWriter>> EnvelopeWriter::Begin(
     }
     impl->base64 = std::make_unique<Base64LineEncoder>(std::move(out));
     Base64LineEncoder* b64 = impl->base64.get();
-    Result<SinkBio> sink = SinkBio::Create(
+    impl->pipeline = std::make_unique<PipelinedSink>(
         [b64](std::string_view der) { return b64->Write(der); });
+    PipelinedSink* pipeline = impl->pipeline.get();
+    Result<SinkBio> sink = SinkBio::Create(
+        [pipeline](std::string_view der) { return pipeline->Write(der); });
     if (!sink.ok()) return sink.status();
     impl->sink_bio = std::make_unique<SinkBio>(std::move(sink).value());
     // Encrypts the content key for every recipient and writes the start of
@@ -191,7 +198,9 @@ Status EnvelopeWriter::Finish() {
     error_ = impl_->sink_bio->status();
     return error_;
   }
-  error_ = impl_->base64->Finish();
+  error_ = impl_->pipeline->Finish();
+  if (!error_.ok()) return error_;
+  error_ = impl_->base64->Finish();  // the worker has ended: safe here
   return error_;
 }
 

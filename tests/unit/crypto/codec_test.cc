@@ -59,6 +59,22 @@ TEST_CASE("base64 encoder: lines of 76 with CRLF, any write pattern",
   }
 }
 
+TEST_CASE("base64 encoder: RFC 4648 vectors", "[base64]") {
+  const std::pair<std::string, std::string> vectors[] = {
+      {"", ""},
+      {"f", "Zg==\r\n"},
+      {"fo", "Zm8=\r\n"},
+      {"foo", "Zm9v\r\n"},
+      {"foob", "Zm9vYg==\r\n"},
+      {"fooba", "Zm9vYmE=\r\n"},
+      {"foobar", "Zm9vYmFy\r\n"},
+      {std::string("\xff\xfe\xfd\x00\x3f\x80", 6), "//79AD+A\r\n"},
+  };
+  for (const auto& [in, out] : vectors) {
+    CHECK(Base64EncodeLines(in) == out);
+  }
+}
+
 TEST_CASE("base64 decoder table", "[base64]") {
   struct Case {
     const char* in;
@@ -143,6 +159,56 @@ TEST_CASE("CRLF canonicalisation table", "[canonical]") {
       REQUIRE(canon.Finish().ok());
       CHECK(out == c.out);
     }
+  }
+}
+
+// The definition, one byte at a time, for the vectorised check to match.
+bool CanonicalByDefinition(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) return false;
+    if (s[i] == '\r' && (i + 1 >= s.size() || s[i + 1] != '\n')) return false;
+  }
+  return true;
+}
+
+TEST_CASE("IsCrlfCanonical agrees with the definition at every offset",
+          "[canonical]") {
+  std::mt19937 rng(7);
+  const char alphabet[] = {'\r', '\n', 'a', '\r', '\n', 'b', '\0', '\xff'};
+  size_t canonical = 0, not_canonical = 0;
+  for (int round = 0; round < 4000; ++round) {
+    const size_t n = rng() % 70;
+    std::string s;
+    if (round % 2 == 0) {
+      // Mostly canonical: CRLF lines, sometimes one byte changed.
+      while (s.size() < n) s += (rng() % 3 == 0) ? "\r\n" : "xy";
+      s.resize(n);
+      if (!s.empty() && rng() % 2 == 0) {
+        s[rng() % s.size()] = alphabet[rng() % sizeof alphabet];
+      }
+    } else {
+      for (size_t i = 0; i < n; ++i) s += alphabet[rng() % sizeof alphabet];
+    }
+    // Unaligned starts inside a larger buffer.
+    const size_t pad = rng() % 16;
+    const std::string buffer = std::string(pad, 'p') + s;
+    const std::string_view view = std::string_view(buffer).substr(pad);
+    INFO("input size " << s.size() << " pad " << pad);
+    const bool expected = CanonicalByDefinition(view);
+    CHECK(IsCrlfCanonical(view) == expected);
+    (expected ? canonical : not_canonical)++;
+  }
+  CHECK(canonical > 500);  // both outcomes are exercised
+  CHECK(not_canonical > 500);
+  // Line breaks that straddle a 16-byte block.
+  for (size_t at = 0; at < 40; ++at) {
+    std::string s(48, 'x');
+    s[at] = '\r';
+    CHECK(!IsCrlfCanonical(s));
+    s[at + 1] = '\n';
+    CHECK(IsCrlfCanonical(s));
+    s[at] = 'x';
+    CHECK(!IsCrlfCanonical(s));
   }
 }
 
