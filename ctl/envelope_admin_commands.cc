@@ -15,8 +15,6 @@
 // Known limits: the store opening repeats quarantine_commands.cc's (it is
 // file-local there).
 // Thread-safety: a command runs on the calling thread only.
-#include <pwd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -30,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ctl/admin_text.h"
 #include "ctl/args.h"
 #include "ctl/command.h"
 #include "ctl/store_options.h"
@@ -115,33 +114,7 @@ std::unique_ptr<store::Store> OpenOrReport(const Args& args,
   return std::move(*s);
 }
 
-// Who runs sealctl, for the record: the sudo user when root via sudo.
-std::string Actor() {
-  std::string name;
-  if (struct passwd* pw = getpwuid(geteuid()); pw != nullptr) {
-    name = pw->pw_name;
-  } else {
-    name = "uid " + std::to_string(geteuid());
-  }
-  const char* sudo = getenv("SUDO_USER");
-  if (geteuid() == 0 && sudo != nullptr && *sudo != '\0') {
-    name = Printable(sudo) + " (sudo)";
-  }
-  return "sealctl " + Printable(name);
-}
-
 // --- Output ----------------------------------------------------------------
-
-std::string FormatTime(int64_t t) {
-  if (t == 0) return "-";
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm;
-  char buf[40] = "?";
-  if (gmtime_r(&tt, &tm) != nullptr) {
-    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  }
-  return buf;
-}
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -252,8 +225,8 @@ int RunList(const std::vector<std::string>& argv, CommandIo& io) {
           "CREATED", "STATE", "EXPIRES", "OPENS", "SENDER", "RECIPIENTS");
   for (const EnvelopeRecord& r : *recs) {
     fprintf(io.out, "%-32s  %-23s  %-7s  %-23s  %5lld  %-24s  %s\n",
-            r.id.c_str(), FormatTime(r.created_at).c_str(),
-            StateText(r).c_str(), FormatTime(r.expires_at).c_str(),
+            r.id.c_str(), FormatUtc(r.created_at).c_str(), StateText(r).c_str(),
+            FormatUtc(r.expires_at).c_str(),
             static_cast<long long>(r.open_count),  // NOLINT
             r.sender.empty() ? "<>" : Printable(r.sender).c_str(),
             Printable(Join(r.recipients)).c_str());
@@ -284,23 +257,23 @@ int RunShow(const std::vector<std::string>& argv, CommandIo& io) {
   };
   line("id", r->id);
   line("state", StateText(*r));
-  line("created", FormatTime(r->created_at));
-  line("expires", r->expires_at == 0 ? "never" : FormatTime(r->expires_at));
+  line("created", FormatUtc(r->created_at));
+  line("expires", r->expires_at == 0 ? "never" : FormatUtc(r->expires_at));
   line("sender", r->sender.empty() ? "<>" : Printable(r->sender));
   line("recipients", Printable(Join(r->recipients)));
   line("security", std::string(store::EnvelopeSecurityName(r->security)));
   line("options", Options(*r));
   line("portal key", Printable(r->portal_key_id));
   line("opened", std::to_string(r->open_count) + " times, first " +
-                     FormatTime(r->first_opened_at));
-  line("read receipt", r->read_receipt
-                           ? (r->receipt_sent_at == 0
-                                  ? std::string("asked, not sent")
-                                  : "sent " + FormatTime(r->receipt_sent_at))
-                           : std::string("not asked"));
+                     FormatUtc(r->first_opened_at));
+  line("read receipt",
+       r->read_receipt
+           ? (r->receipt_sent_at == 0 ? std::string("asked, not sent")
+                                      : "sent " + FormatUtc(r->receipt_sent_at))
+           : std::string("not asked"));
   if (r->revoked_at != 0) {
     line("revoked",
-         FormatTime(r->revoked_at) + " by " + Printable(r->revoked_by));
+         FormatUtc(r->revoked_at) + " by " + Printable(r->revoked_by));
     line("reason",
          r->revoke_reason.empty() ? "-" : Printable(r->revoke_reason));
   }
@@ -360,7 +333,7 @@ int RunExpire(const std::vector<std::string>& argv, CommandIo& io) {
   Result<EnvelopeRecord> r = st->GetEnvelope(args->positional()[0]);
   if (!r.ok()) return Fail(io, spec.command, r.status());
   fprintf(io.out, "%s expires %s\n", r->id.c_str(),
-          r->expires_at == 0 ? "never" : FormatTime(r->expires_at).c_str());
+          r->expires_at == 0 ? "never" : FormatUtc(r->expires_at).c_str());
   return kExitOk;
 }
 
@@ -400,7 +373,7 @@ int RunAudit(const std::vector<std::string>& argv, CommandIo& io) {
           "ACTION", "EMAIL", "REMOTE", "DETAIL");
   for (const PortalAuditRecord& a : *recs) {
     fprintf(io.out, "%-23s  %-32s  %-20s  %-24s  %-15s  %s\n",
-            FormatTime(a.at).c_str(),
+            FormatUtc(a.at).c_str(),
             a.envelope_id.empty() ? "-" : a.envelope_id.c_str(),
             Printable(a.action).c_str(),
             a.email.empty() ? "-" : Printable(a.email).c_str(),

@@ -16,17 +16,15 @@
 // Known limits: the store opening and Actor repeat
 // envelope_admin_commands.cc's (file-local there).
 // Thread-safety: a command runs on the calling thread only.
-#include <pwd.h>
-#include <unistd.h>
 
 #include <cstdio>
-#include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "ctl/admin_text.h"
 #include "ctl/args.h"
 #include "ctl/command.h"
 #include "ctl/store_options.h"
@@ -100,21 +98,6 @@ std::optional<store::MasterKey> KeyOrReport(const Args& args,
   return std::move(*key);
 }
 
-// Who runs sealctl, for the record: the sudo user when root via sudo.
-std::string Actor() {
-  std::string name;
-  if (struct passwd* pw = getpwuid(geteuid()); pw != nullptr) {
-    name = pw->pw_name;
-  } else {
-    name = "uid " + std::to_string(geteuid());
-  }
-  const char* sudo = getenv("SUDO_USER");
-  if (geteuid() == 0 && sudo != nullptr && *sudo != '\0') {
-    name = Printable(sudo) + " (sudo)";
-  }
-  return "sealctl " + Printable(name);
-}
-
 void Audit(store::Store& st, std::string_view kind, std::string_view address,
            CommandIo& io) {
   Status s = st.RecordEvent(kind, address, "by " + Actor());
@@ -122,17 +105,6 @@ void Audit(store::Store& st, std::string_view kind, std::string_view address,
     fprintf(io.err, "sealctl: warning: cannot record an audit event: %s\n",
             Printable(s.message()).c_str());
   }
-}
-
-std::string FormatTime(int64_t t) {
-  if (t == 0) return "-";
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm;
-  char buf[40] = "?";
-  if (gmtime_r(&tt, &tm) != nullptr) {
-    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  }
-  return buf;
 }
 
 // The address argument in store form, or a usage error printed.
@@ -194,11 +166,11 @@ int List(const std::vector<std::string>& argv, CommandIo& io) {
   fprintf(io.out, "%-32s %-7s %-23s %-23s %5s  %s\n", "ADDRESS", "ORIGIN",
           "CREATED", "LAST USED", "USES", "CREATED BY");
   for (const store::RecipientPassphraseRecord& r : *all) {
-    fprintf(
-        io.out, "%-32s %-7s %-23s %-23s %5lld  %s\n",
-        Printable(r.address).c_str(), r.origin.c_str(),
-        FormatTime(r.created_at).c_str(), FormatTime(r.last_used_at).c_str(),
-        static_cast<long long>(r.use_count), Printable(r.created_by).c_str());
+    fprintf(io.out, "%-32s %-7s %-23s %-23s %5lld  %s\n",
+            Printable(r.address).c_str(), r.origin.c_str(),
+            FormatUtc(r.created_at).c_str(), FormatUtc(r.last_used_at).c_str(),
+            static_cast<long long>(r.use_count),
+            Printable(r.created_by).c_str());
   }
   return kExitOk;
 }

@@ -21,14 +21,11 @@
 // second release sends those groups again.
 // Arguments and error lines: ctl/args.h.
 // Thread-safety: a command runs on the calling thread only.
-#include <pwd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
-#include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -36,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ctl/admin_text.h"
 #include "ctl/args.h"
 #include "ctl/command.h"
 #include "ctl/store_options.h"
@@ -97,17 +95,6 @@ std::unique_ptr<store::Store> OpenOrReport(const Args& args,
 
 // --- Output --------------------------------------------------------------
 
-std::string FormatTime(int64_t t) {
-  if (t == 0) return "-";
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm;
-  char buf[40] = "?";
-  if (gmtime_r(&tt, &tm) != nullptr) {
-    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  }
-  return buf;
-}
-
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& s : items) {
@@ -151,7 +138,7 @@ void PrintDetails(const QuarantineRecord& r, FILE* out) {
   };
   line("id", r.id);
   line("state", std::string(store::QuarantineStateName(r.state)));
-  line("created", FormatTime(r.created_at));
+  line("created", FormatUtc(r.created_at));
   line("queue id", r.queue_id.empty() ? "-" : Printable(r.queue_id));
   line("sender", SenderText(r));
   line("recipients", Printable(Join(r.recipients)));
@@ -161,24 +148,8 @@ void PrintDetails(const QuarantineRecord& r, FILE* out) {
   line("size", std::to_string(r.size));
   line("sha256", r.sha256);
   if (r.state != QuarantineState::kHeld) {
-    line("handled",
-         FormatTime(r.handled_at) + " by " + Printable(r.handled_by));
+    line("handled", FormatUtc(r.handled_at) + " by " + Printable(r.handled_by));
   }
-}
-
-// Who runs sealctl, for the record: the sudo user when root via sudo.
-std::string Actor() {
-  std::string name;
-  if (struct passwd* pw = getpwuid(geteuid()); pw != nullptr) {
-    name = pw->pw_name;
-  } else {
-    name = "uid " + std::to_string(geteuid());
-  }
-  const char* sudo = getenv("SUDO_USER");
-  if (geteuid() == 0 && sudo != nullptr && *sudo != '\0') {
-    name = Printable(sudo) + " (sudo)";
-  }
-  return "sealctl " + Printable(name);
 }
 
 // --- Commands ------------------------------------------------------------
@@ -230,7 +201,7 @@ int RunList(const std::vector<std::string>& argv, CommandIo& io) {
           "STATE", "SIZE", "SENDER", "RECIPIENTS  REASON");
   for (const QuarantineRecord& r : *recs) {
     fprintf(io.out, "%-16s  %-23s  %-8s  %9llu  %-24s  %s  %s\n", r.id.c_str(),
-            FormatTime(r.created_at).c_str(),
+            FormatUtc(r.created_at).c_str(),
             std::string(store::QuarantineStateName(r.state)).c_str(),
             static_cast<unsigned long long>(r.size),  // NOLINT
             SenderText(r).c_str(), Printable(Join(r.recipients)).c_str(),

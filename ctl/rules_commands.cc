@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ctl/args.h"
 #include "ctl/command.h"
 #include "lib/gateway/direction.h"
 #include "lib/gateway/networks.h"
@@ -49,16 +50,6 @@ using seal::rules::CompiledRules;
 constexpr uint64_t kMaxMessageBytes = 64u << 20;
 // `rules check` stops after this many errors.
 constexpr size_t kMaxCheckErrors = 50;
-
-// Text safe for a terminal: control bytes become '?'.
-std::string Printable(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) c = '?';
-  }
-  return out;
-}
 
 std::string Plural(size_t n, std::string_view one, std::string_view many) {
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
