@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "lib/envelope/escape.h"
+#include "lib/envelope/mime_writer.h"
 #include "lib/log.h"
 #include "lib/store/x509_parse.h"
 #include "portal/embedded_files.h"
@@ -55,39 +56,20 @@ std::string RfcDate(int64_t t) {
   return buf;
 }
 
-std::string HeaderText(std::string_view s) {
-  std::string line = envelope::SanitizeLine(s);
-  bool ascii = std::all_of(line.begin(), line.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x80;
-  });
-  if (ascii) return line;
-  // RFC 2047 B encoding, one word per 45 bytes (whole UTF-8 sequences).
-  static constexpr char kB64[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+// The domain for Message-ID: after the address's '@', without a closing
+// '>' or anything unsafe in a msg-id; "localhost" when there is none.
+std::string MessageIdDomain(std::string_view from) {
+  const size_t at = from.rfind('@');
   std::string out;
-  size_t pos = 0;
-  while (pos < line.size()) {
-    size_t end = std::min(line.size(), pos + 45);
-    while (end < line.size() && (line[end] & 0xC0) == 0x80) --end;
-    std::string_view chunk(line.data() + pos, end - pos);
-    std::string b64;
-    for (size_t i = 0; i < chunk.size(); i += 3) {
-      auto byte = [&](size_t k) {
-        return static_cast<uint32_t>(static_cast<unsigned char>(chunk[k]));
-      };
-      uint32_t n = byte(i) << 16;
-      if (i + 1 < chunk.size()) n |= byte(i + 1) << 8;
-      if (i + 2 < chunk.size()) n |= byte(i + 2);
-      b64 += kB64[(n >> 18) & 63];
-      b64 += kB64[(n >> 12) & 63];
-      b64 += i + 1 < chunk.size() ? kB64[(n >> 6) & 63] : '=';
-      b64 += i + 2 < chunk.size() ? kB64[n & 63] : '=';
+  if (at != std::string_view::npos) {
+    for (char c : from.substr(at + 1)) {
+      if (c == '>') break;
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c == '.' || c == '-';
+      if (ok) out.push_back(c);
     }
-    if (!out.empty()) out += "\r\n ";
-    out += "=?UTF-8?B?" + b64 + "?=";
-    pos = end;
   }
-  return out;
+  return out.empty() ? std::string("localhost") : out;
 }
 
 }  // namespace
@@ -589,16 +571,20 @@ Status App::Mail(const std::vector<std::string>& to, std::string_view subject,
   OutgoingMail mail;
   mail.recipients = to;
   std::string& d = mail.data;
-  d += "From: " + HeaderText(options_.mail_from) + "\r\n";
+  // Address fields as they are (RFC 2047 words are not allowed in an
+  // address; a non-ASCII address needs SMTPUTF8, not encoding), one line;
+  // the subject, often localized, as folded encoded words.
+  d += "From: " + envelope::SanitizeLine(options_.mail_from) + "\r\n";
   std::string to_line;
   for (const auto& r : to) to_line += (to_line.empty() ? "" : ", ") + r;
-  d += "To: " + HeaderText(to_line) + "\r\n";
-  if (!reply_to.empty()) d += "Reply-To: " + HeaderText(reply_to) + "\r\n";
-  d += "Subject: " + HeaderText(subject) + "\r\n";
+  d += "To: " + envelope::SanitizeLine(to_line) + "\r\n";
+  if (!reply_to.empty()) {
+    d += "Reply-To: " + envelope::SanitizeLine(reply_to) + "\r\n";
+  }
+  d += envelope::HeaderLine("Subject", subject);
   d += "Date: " + RfcDate(Now()) + "\r\n";
-  std::string domain =
-      options_.mail_from.substr(options_.mail_from.find('@') + 1);
-  d += "Message-ID: <" + RandomToken(16) + "@" + HeaderText(domain) + ">\r\n";
+  d += "Message-ID: <" + RandomToken(16) + "@" +
+       MessageIdDomain(options_.mail_from) + ">\r\n";
   d += "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
        "Content-Transfer-Encoding: 8bit\r\nAuto-Submitted: auto-generated\r\n"
        "\r\n";

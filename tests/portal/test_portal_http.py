@@ -8,6 +8,8 @@ same answers for known and unknown addresses.
 usage: test_portal_http.py BUILD_DIR
 """
 import base64
+import email
+import email.policy
 import html
 import http.cookiejar
 import json
@@ -110,13 +112,35 @@ def link_in(mail, path):
     return m.group(1)
 
 
-def register_and_confirm(h, client, email):
-    status, _, page, _ = client.get("/register")
+def check_mail_headers(mail, to):
+    """A well-formed portal mail: From and To bare addresses, the subject
+    decoded back to text, no header line over 78 characters."""
+    head = mail.split(b"\r\n\r\n", 1)[0]
+    for line in head.split(b"\r\n"):
+        check(len(line) <= 78, "header line of %d: %r" % (len(line), line))
+    msg = email.message_from_bytes(mail, policy=email.policy.default)
+    check(len(msg["From"].addresses) == 1 and "@" in
+          msg["From"].addresses[0].addr_spec, "From %r" % msg["From"])
+    check([a.addr_spec for a in msg["To"].addresses] == [to],
+          "To %r" % msg["To"])
+    subject = str(msg["Subject"])
+    check(subject and "=?" not in subject, "Subject %r" % subject)
+    check(msg["Message-ID"].startswith("<") and
+          msg["Message-ID"].endswith(">"), "Message-ID %r" % msg["Message-ID"])
+    return subject
+
+
+def register_and_confirm(h, client, email_addr, lang=None):
+    query = "?lang=" + lang if lang else ""
+    status, _, page, _ = client.get("/register" + query)
     check(status == 200, "register page %d" % status)
     status, _, page, _ = client.post_form(
-        "/register", {"email": email, "csrf": csrf_of(page)})
+        "/register", {"email": email_addr, "csrf": csrf_of(page)})
     check(status == 200, "register post %d" % status)
-    _, mail = h.wait_mail(email)
+    _, mail = h.wait_mail(email_addr)
+    subject = check_mail_headers(mail, email_addr)
+    if lang == "ja":  # localized: the subject is not ASCII, and decodes
+        check(any(ord(c) > 0x7f for c in subject), "ja subject %r" % subject)
     url = link_in(mail, "/confirm")
     status, _, page, _ = client.get(url)
     check(status == 200, "confirm page %d" % status)
@@ -330,6 +354,14 @@ def full_flow(h):
     status, ans, _, _ = api_release(bob, eid3, page3, meta3)
     check(status == 401 and ans["error"] == "login_required",
           "after logout %d %r" % (status, ans))
+
+
+@test
+def localized_mail_headers(h):
+    """A Japanese confirmation mail: encoded-word subject, bare addresses."""
+    kenji = "kenji@partner.test"
+    h.make_envelope(SENDER, [kenji], "Ohayo")  # the portal knows him now
+    register_and_confirm(h, Client(h.url), kenji, lang="ja")
 
 
 @test
