@@ -74,10 +74,7 @@ Result<std::string> BuildPassphraseNotice(const EnvelopeTemplates& templates,
         "    " + SanitizeLine(p.recipient) + ": " + SanitizeLine(p.passphrase);
   }
   const Template& body = templates.passphrase_text();
-  if (!r.personal.empty() &&
-      std::none_of(
-          body.blocks().begin(), body.blocks().end(),
-          [](const auto& b) { return b.name == "personal_passphrases"; })) {
+  if (!r.personal.empty() && !templates.HasPersonalPassphraseList()) {
     return FailedPreconditionError(
         body.name() +
         ": needs {{=personal_passphrases}} for per-recipient passphrases");

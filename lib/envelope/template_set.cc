@@ -410,4 +410,10 @@ Scope EnvelopeTemplates::BaseScope(std::string_view locale) const {
   return scope;
 }
 
+bool EnvelopeTemplates::HasPersonalPassphraseList() const {
+  const auto& blocks = passphrase_text_.blocks();
+  return std::any_of(blocks.begin(), blocks.end(),
+                     [](const auto& b) { return b.name == kPersonalBlock; });
+}
+
 }  // namespace seal::envelope

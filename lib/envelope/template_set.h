@@ -44,6 +44,9 @@ class EnvelopeTemplates {
   const Template& notification_text() const { return notification_text_; }
   const Template& notification_html() const { return notification_html_; }
   const Template& passphrase_text() const { return passphrase_text_; }
+  // Whether passphrase.txt lists per-recipient passphrases
+  // ({{=personal_passphrases}}): an admin's older copy may not.
+  bool HasPersonalPassphraseList() const;
   const Template& failure_text() const { return failure_text_; }
   const std::string& script() const { return script_; }
   // "sha256-<base64>" of script(), for the page's CSP.

@@ -44,6 +44,17 @@ Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config) {
                                           ": envelope.templates");
   }
   policy->templates = std::move(templates).value();
+  // Checked here, at start-up and reload, not at the first envelope: an
+  // older admin copy of passphrase.txt cannot tell a sender the personal
+  // passphrases, and every such message would fail.
+  if (config.envelope.passphrase == "per-recipient" &&
+      !policy->templates->HasPersonalPassphraseList()) {
+    return FailedPreconditionError(
+        config.source + ": envelope.passphrase = \"per-recipient\" needs " +
+        policy->templates->passphrase_text().name() +
+        " to list the personal passphrases with {{=personal_passphrases}} "
+        "(see the shipped passphrase.txt)");
+  }
 
   Result<FailureAction> fallback =
       ParseFailureAction(config.gateway.on_failure);

@@ -162,6 +162,34 @@ std::vector<env::KeySlot> PassphraseSlots(const std::string& html) {
   return out;
 }
 
+TEST_CASE("per-recipient: an old passphrase.txt stops start-up, not mail",
+          "[passphrase]") {
+  char tmpl[] = "/tmp/seal-rcpt-tmpl-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  // An admin copy from before per-recipient passphrases: no list block.
+  std::ofstream(dir + "/passphrase.txt")
+      << "{{sender.intro}}\n\n    {{passphrase}}\n";
+  Config config = Config::Defaults();
+  config.envelope.templates = dir;
+  config.envelope.passphrase = "per-recipient";
+  auto refused = BuildPolicy(config);
+  REQUIRE(!refused.ok());
+  CHECK(refused.status().code() == StatusCode::kFailedPrecondition);
+  CHECK_THAT(refused.status().message(),
+             Catch::Contains("{{=personal_passphrases}}") &&
+                 Catch::Contains("passphrase.txt"));
+  config.envelope.passphrase = "per-message";  // the old copy still serves
+  CHECK(BuildPolicy(config).ok());
+  std::ofstream(dir + "/passphrase.txt")
+      << "{{sender.intro}}\n{{#personal}}\n{{=personal_passphrases}}\n"
+         "{{/personal}}\n";
+  config.envelope.passphrase = "per-recipient";
+  CHECK(BuildPolicy(config).ok());
+  unlink((dir + "/passphrase.txt").c_str());
+  rmdir(dir.c_str());
+}
+
 TEST_CASE("split: envelope groups become one group per recipient",
           "[passphrase]") {
   std::vector<Group> groups = {
