@@ -1,10 +1,12 @@
 // sealctl config check|show|keys: validate a config file, print the
 // effective configuration, list every key with type, default and reload
 // behaviour (from the schema, the same table the daemon uses).
+#include <memory>
 #include <string>
 
 #include "ctl/command.h"
 #include "lib/config_schema.h"
+#include "lib/gateway/policy.h"
 #include "lib/snapshot.h"
 
 namespace seal::ctl {
@@ -32,6 +34,15 @@ int Check(const std::vector<std::string>& args, CommandIo& io) {
   Result<Config> config = LoadConfig(source);
   if (!config.ok()) {
     fprintf(io.err, "%s\n", config.status().message().c_str());
+    return kExitConfig;
+  }
+  // What sealmilter -t also loads: rules, networks, templates, portal
+  // keys. A configuration whose rule file or templates the daemon refuses
+  // is not OK.
+  Result<std::shared_ptr<const gateway::Policy>> policy =
+      gateway::BuildPolicy(*config);
+  if (!policy.ok()) {
+    fprintf(io.err, "%s\n", policy.status().message().c_str());
     return kExitConfig;
   }
   fprintf(io.out, "configuration OK (%s)\n", config->source.c_str());

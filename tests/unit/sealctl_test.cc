@@ -1,4 +1,5 @@
 // Tests for sealctl's dispatch and config commands (ctl/).
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -60,6 +61,30 @@ TEST_CASE("sealctl config check / show / keys") {
   Captured missing = Run({"config", "check", "-c", path});
   CHECK(missing.rc == kExitConfig);
   CHECK_THAT(missing.err, Catch::Contains("No such file or directory"));
+
+  // Like sealmilter -t: the rules and templates the configuration names
+  // are loaded too.
+  const std::string dir = "/tmp/sealctl-test-" + std::to_string(getpid());
+  REQUIRE(mkdir(dir.c_str(), 0700) == 0);
+  std::ofstream(dir + "/bad.toml") << "[[rule]]\nid = \"x\"\npatterns = '('\n";
+  std::ofstream(path, std::ios::trunc)
+      << "[rules]\nshipped = false\npaths = [\"" << dir << "/bad.toml\"]\n";
+  Captured bad_rule = Run({"config", "check", "-c", path});
+  CHECK(bad_rule.rc == kExitConfig);
+  CHECK_THAT(bad_rule.err, Catch::Contains(dir + "/bad.toml"));
+  CHECK(bad_rule.out.empty());
+  std::ofstream(dir + "/passphrase.txt") << "{{passphrase}}\n";
+  std::ofstream(path, std::ios::trunc)
+      << "[envelope]\ntemplates = \"" << dir
+      << "\"\npassphrase = \"per-recipient\"\n";
+  Captured old_template = Run({"config", "check", "-c", path});
+  CHECK(old_template.rc == kExitConfig);
+  CHECK_THAT(old_template.err, Catch::Contains("{{=personal_passphrases}}"));
+  for (const char* f : {"/bad.toml", "/passphrase.txt"}) {
+    std::remove((dir + f).c_str());
+  }
+  rmdir(dir.c_str());
+  std::remove(path.c_str());
 
   Captured keys = Run({"config", "keys"});
   CHECK(keys.rc == kExitOk);
