@@ -18,9 +18,11 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "ctl/args.h"
 #include "ctl/command.h"
 #include "lib/envelope/portal_key.h"
 
@@ -29,20 +31,13 @@ namespace {
 
 namespace env = seal::envelope;
 
-constexpr std::string_view kKeygenUsage =
-    "usage: sealctl envelope keygen --out FILE [--key-id ID]\n"
-    "       sealctl envelope keygen --rotate FILE [--key-id ID]";
-constexpr std::string_view kKeysUsage = "usage: sealctl envelope keys FILE";
-
-void Error(CommandIo& io, const std::string& message) {
-  fprintf(io.err, "sealctl: %s\n", message.c_str());
-}
-
-int Usage(CommandIo& io, const std::string& why, std::string_view usage) {
-  Error(io, why);
-  fprintf(io.err, "%.*s\n", static_cast<int>(usage.size()), usage.data());
-  return kExitUsage;
-}
+const ArgSpec kKeygenSpec{"envelope keygen",
+                          "--out FILE | --rotate FILE [--key-id ID]",
+                          {"--out", "--rotate", "--key-id"},
+                          {},
+                          0,
+                          0};
+const ArgSpec kKeysSpec{"envelope keys", "FILE", {}, {}, 1, 1};
 
 Status WriteAll(int fd, std::string_view text, const std::string& path) {
   size_t done = 0;
@@ -102,60 +97,36 @@ Status ReplaceKeyFile(const std::string& path, std::string_view text) {
   return s;
 }
 
-int Keygen(const std::vector<std::string>& args, CommandIo& io) {
-  std::string out, rotate, key_id;
-  bool have_id = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    std::string* target = nullptr;
-    if (arg == "--out") {
-      target = &out;
-    } else if (arg == "--rotate") {
-      target = &rotate;
-    } else if (arg == "--key-id") {
-      target = &key_id;
-      have_id = true;
-    } else {
-      return Usage(io, "unexpected argument '" + arg + "'", kKeygenUsage);
-    }
-    if (i + 1 >= args.size() || args[i + 1].empty()) {
-      return Usage(io, arg + " needs a value", kKeygenUsage);
-    }
-    *target = args[++i];
+int Keygen(const std::vector<std::string>& argv, CommandIo& io) {
+  std::optional<Args> args = ParseOrUsage(argv, kKeygenSpec, io);
+  if (!args) return kExitUsage;
+  const std::string out = args->Value("--out");
+  const std::string rotate = args->Value("--rotate");
+  const std::string key_id = args->Value("--key-id");
+  if (args->Has("--out") == args->Has("--rotate") ||
+      (out.empty() && rotate.empty())) {
+    return UsageError(kKeygenSpec, "give one of --out and --rotate", io);
   }
-  if (out.empty() == rotate.empty()) {
-    return Usage(io, "give one of --out and --rotate", kKeygenUsage);
-  }
-  if (have_id && key_id.empty()) {
-    return Usage(io, "--key-id needs a value", kKeygenUsage);
+  if (args->Has("--key-id") && key_id.empty()) {
+    return UsageError(kKeygenSpec, "--key-id needs a value", io);
   }
   Result<env::PortalKey> key = env::GeneratePortalKey(key_id);
-  if (!key.ok()) {
-    Error(io, key.status().message());
-    return kExitFailure;
-  }
+  if (!key.ok()) return Fail(io, kKeygenSpec.command, key.status());
   std::vector<env::PortalKey> keys{*key};
   const std::string& path = out.empty() ? rotate : out;
   if (!rotate.empty()) {
     Result<env::PortalKeyRing> old = env::LoadPortalKeyFile(rotate);
-    if (!old.ok()) {
-      Error(io, old.status().message());
-      return kExitFailure;
-    }
+    if (!old.ok()) return Fail(io, kKeygenSpec.command, old.status());
     for (const env::PortalKey& k : old->keys()) keys.push_back(k);
   }
   Result<env::PortalKeyRing> ring = env::PortalKeyRing::Make(std::move(keys));
   if (!ring.ok()) {  // e.g. --key-id names a key the file has
-    Error(io, ring.status().message());
-    return kExitFailure;
+    return Fail(io, kKeygenSpec.command, ring.status());
   }
   std::string text = env::FormatPortalKeys(*ring);
   Status s =
       out.empty() ? ReplaceKeyFile(path, text) : CreateKeyFile(path, text);
-  if (!s.ok()) {
-    Error(io, s.message());
-    return kExitFailure;
-  }
+  if (!s.ok()) return Fail(io, kKeygenSpec.command, s);
   fprintf(io.out, "%s\n", key->key_id.c_str());
   fprintf(io.err, "portal key %s is now current in %s (%zu key%s)\n",
           key->key_id.c_str(), path.c_str(), ring->keys().size(),
@@ -163,15 +134,12 @@ int Keygen(const std::vector<std::string>& args, CommandIo& io) {
   return kExitOk;
 }
 
-int Keys(const std::vector<std::string>& args, CommandIo& io) {
-  if (args.size() != 1 || args[0].empty() || args[0][0] == '-') {
-    return Usage(io, "envelope keys needs one key file", kKeysUsage);
-  }
-  Result<env::PortalKeyRing> ring = env::LoadPortalKeyFile(args[0]);
-  if (!ring.ok()) {
-    Error(io, ring.status().message());
-    return kExitFailure;
-  }
+int Keys(const std::vector<std::string>& argv, CommandIo& io) {
+  std::optional<Args> args = ParseOrUsage(argv, kKeysSpec, io);
+  if (!args) return kExitUsage;
+  Result<env::PortalKeyRing> ring =
+      env::LoadPortalKeyFile(args->positional()[0]);
+  if (!ring.ok()) return Fail(io, kKeysSpec.command, ring.status());
   bool first = true;
   for (const env::PortalKey& k : ring->keys()) {
     fprintf(io.out, "%s%s\n", k.key_id.c_str(), first ? " current" : "");

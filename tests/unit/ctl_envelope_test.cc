@@ -617,6 +617,28 @@ TEST_CASE("sealctl envelope keygen, keys and open --portal-key",
   CHECK_THAT(again.err, Catch::Contains("already exists"));
   CHECK(ReadFile(ring) == first_text);
 
+  // Usage mistakes: exit 64, the usage line, no file touched.
+  for (const std::vector<std::string>& bad :
+       std::vector<std::vector<std::string>>{
+           {"envelope", "keygen"},
+           {"envelope", "keygen", "--out", ring, "--rotate", ring},
+           {"envelope", "keygen", "--out"},
+           {"envelope", "keygen", "--out", dir / "x.key", "--key-id="},
+           {"envelope", "keygen", "--out", dir / "x.key", "--bogus"},
+           {"envelope", "keygen", "extra"},
+           {"envelope", "keys"},
+           {"envelope", "keys", ring, ring}}) {
+    Captured usage = Run(bad);
+    INFO(usage.err);
+    CHECK(usage.rc == kExitUsage);
+    CHECK_THAT(usage.err, Catch::Contains("usage: sealctl envelope key"));
+  }
+  CHECK(access((dir / "x.key").c_str(), F_OK) != 0);
+  CHECK(ReadFile(ring) == first_text);
+  Captured missing = Run({"envelope", "keys", dir / "none.key"});
+  CHECK(missing.rc == kExitFailure);
+  CHECK_THAT(missing.err, Catch::Contains("sealctl envelope keys: "));
+
   // keys: ids only, never key bytes.
   Captured keys = Run({"envelope", "keys", ring});
   CHECK(keys.rc == kExitOk);
