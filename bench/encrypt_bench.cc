@@ -4,15 +4,16 @@
 // underneath on the same bytes: EVP AES-256-CBC in 64 KiB slices plus
 // EVP_EncodeBlock into 76-column CRLF lines, on one thread; and the cipher
 // alone, the serial part (ours runs base64 and the sink on a second
-// thread). All write into a sink that only counts bytes. "ours" is measured twice: EncryptEntity over one view,
-// and EnvelopeWriter fed in 65535-byte slices as the milter would. Prints
-// MB/s (of plaintext) and the ratio ours/raw, median of several rounds with
-// min..max, and the peak RSS growth of one encryption (Linux: VmHWM after
-// resetting it through /proc/self/clear_refs). Before timing, a 1 MB round
-// trip through DecryptEntity checks the output is real S/MIME.
-// Not a test: no thresholds; the target (ratio >= 0.5) is in README.md.
-// Known limits: the RSA key transport (one public-key operation per
-// message) is in "ours" only; it costs about 0.05 ms.
+// thread). All write into a sink that only counts bytes. "ours" is measured
+// twice: EncryptEntity over one view, and EnvelopeWriter fed in 65535-byte
+// slices as the milter would. Prints MB/s (of plaintext) and the ratio
+// ours/raw, median of several rounds with min..max, and the peak RSS growth of
+// one encryption (Linux: VmHWM after resetting it through
+// /proc/self/clear_refs). Before timing, a 1 MB round trip through
+// DecryptEntity checks the output is real S/MIME. Not a test: no thresholds;
+// the target (ratio >= 0.5) is in README.md. Known limits: the RSA key
+// transport (one public-key operation per message) is in "ours" only; it costs
+// about 0.05 ms.
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>

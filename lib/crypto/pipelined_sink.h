@@ -60,7 +60,6 @@ class PipelinedSink {
   std::condition_variable cv_;
   std::deque<std::string> queue_;   // full blocks, oldest first
   std::vector<std::string> spare_;  // emptied blocks for reuse
-  bool busy_ = false;               // the worker is passing a block on
   bool closing_ = false;            // no more blocks will come
   bool abandon_ = false;            // drop what is queued
   Status error_;                    // the first downstream error

@@ -570,9 +570,12 @@ class Processor {
               "without gateway.reinject");
         }
         const Envelope& env = t_.envelope();
-        EnvelopeParams params{env.sender, g.recipients,
-                              config_.gateway.notice_from, services_.store,
-                              services_.store_error};
+        EnvelopeParams params;
+        params.sender = env.sender;
+        params.recipients = g.recipients;
+        params.notice_from = config_.gateway.notice_from;
+        params.store = services_.store;
+        params.store_error = services_.store_error;
         params.passphrase_vault = services_.passphrases;
         params.passphrase_error = services_.key_error;
         Result<EnvelopeRewrite> envelope =

@@ -216,7 +216,7 @@ TEST_CASE("SMTP client: a whole exchange with dot-stuffing") {
                      "354 go", "250 queued", "221 bye"});
   SmtpTarget t{"127.0.0.1", server.port()};
   std::string data = "Subject: x\n\n.leading dot\r\n.\r\nlast";
-  Status s = SendSmtp(t, SmtpMessage{"", {"a@example.org"}, data});
+  Status s = SendSmtp(t, SmtpMessage{"", {"a@example.org"}, data, {}});
   REQUIRE(s.ok());
   std::string got = server.Received();
   CHECK_THAT(got, Catch::Contains("MAIL FROM:<>\r\n"));
@@ -247,31 +247,32 @@ TEST_CASE("SMTP client: refusals, bad addresses, nobody listening") {
   {
     FakeServer server({"220 fake", "250 hi", "250 ok", "550 no such user"});
     Status s = SendSmtp({"127.0.0.1", server.port()},
-                        SmtpMessage{"", {"x@example.org"}, "a\r\n"});
+                        SmtpMessage{"", {"x@example.org"}, "a\r\n", {}});
     CHECK(s.code() == StatusCode::kFailedPrecondition);
     CHECK_THAT(s.message(), Catch::Contains("550 no such user"));
   }
   {
     FakeServer server({"421 busy"});
     Status s = SendSmtp({"127.0.0.1", server.port()},
-                        SmtpMessage{"", {"x@example.org"}, "a\r\n"});
+                        SmtpMessage{"", {"x@example.org"}, "a\r\n", {}});
     CHECK(s.code() == StatusCode::kUnavailable);
   }
   {
     FakeServer server({"garbage"});
     Status s = SendSmtp({"127.0.0.1", server.port()},
-                        SmtpMessage{"", {"x@example.org"}, "a\r\n"});
+                        SmtpMessage{"", {"x@example.org"}, "a\r\n", {}});
     CHECK(s.code() == StatusCode::kUnavailable);
     CHECK_THAT(s.message(), Catch::Contains("malformed reply"));
   }
-  CHECK(SendSmtp({"127.0.0.1", 1}, SmtpMessage{"", {"x@example.org"}, "a"})
+  CHECK(SendSmtp({"127.0.0.1", 1}, SmtpMessage{"", {"x@example.org"}, "a", {}})
             .code() == StatusCode::kUnavailable);
-  CHECK(SendSmtp({"127.0.0.1", 1}, SmtpMessage{"a>b", {"x@example.org"}, "a"})
-            .code() == StatusCode::kInvalidArgument);
-  CHECK(SendSmtp({"127.0.0.1", 1}, SmtpMessage{"", {}, "a"}).code() ==
+  CHECK(
+      SendSmtp({"127.0.0.1", 1}, SmtpMessage{"a>b", {"x@example.org"}, "a", {}})
+          .code() == StatusCode::kInvalidArgument);
+  CHECK(SendSmtp({"127.0.0.1", 1}, SmtpMessage{"", {}, "a", {}}).code() ==
         StatusCode::kInvalidArgument);
   CHECK(SendSmtp({"127.0.0.1", 1},
-                 SmtpMessage{"", {"x@example.org\r\nRSET"}, "a"})
+                 SmtpMessage{"", {"x@example.org\r\nRSET"}, "a", {}})
             .code() == StatusCode::kInvalidArgument);
 }
 

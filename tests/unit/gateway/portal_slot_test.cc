@@ -86,11 +86,11 @@ action = "encrypt"
   Result<EnvelopeRewrite> Rewrite(const std::string& raw, bool with_store) {
     auto policy = BuildPolicyNow();
     MessageParts parts = SplitMessage(raw);
-    EnvelopeParams params{"Alice@Example.com",
-                          {"bob@example.org", "Carol@Example.org"},
-                          "",
-                          with_store ? store_.get() : nullptr,
-                          with_store ? "" : "store down"};
+    EnvelopeParams params;
+    params.sender = "Alice@Example.com";
+    params.recipients = {"bob@example.org", "Carol@Example.org"};
+    params.store = with_store ? store_.get() : nullptr;
+    params.store_error = with_store ? "" : "store down";
     SpoolOptions spool;
     spool.directory = dir_;
     return RewriteEnvelope(raw, parts, params, config_, *policy, spool);

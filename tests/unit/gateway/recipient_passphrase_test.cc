@@ -78,7 +78,10 @@ action = "encrypt"
   Result<EnvelopeRewrite> Rewrite(const std::vector<std::string>& rcpts,
                                   bool with_vault = true) {
     MessageParts parts = SplitMessage(kMail);
-    EnvelopeParams params{"alice@example.com", rcpts, "", store_.get(), ""};
+    EnvelopeParams params;
+    params.sender = "alice@example.com";
+    params.recipients = rcpts;
+    params.store = store_.get();
     if (with_vault) {
       params.passphrase_vault = vault_.get();
     } else {
