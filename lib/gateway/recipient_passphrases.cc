@@ -53,7 +53,7 @@ Result<std::vector<RecipientPassphrase>> RecipientPassphrases(
     Result<store::RecipientPassphraseRecord> record =
         store.GetRecipientPassphrase(r);
     if (record.ok()) {
-      Result<store::RecipientSecret> secret = vault.Get(r);
+      Result<store::RecipientSecret> secret = vault.Open(*record);
       if (!secret.ok()) return Unavailable(secret.status(), r);
       p.recipient = record->address;
       p.slot = SlotFrom(*secret, record->address);
@@ -66,13 +66,11 @@ Result<std::vector<RecipientPassphrase>> RecipientPassphrases(
       if (!made.ok()) return Unavailable(made.status(), r);
       // Lost a race to another host: theirs is unannounced too (its
       // use_count is 0), so announcing it again is right either way.
-      Result<store::RecipientPassphraseRecord> stored =
-          store.GetRecipientPassphrase(r);
-      if (!stored.ok()) return Unavailable(stored.status(), r);
-      p.recipient = stored->address;
-      p.slot = SlotFrom(made->secret, stored->address);
-      p.announce = made->created ||
-                   (stored->origin != "admin" && stored->use_count == 0);
+      const store::RecipientPassphraseRecord& stored = made->record;
+      p.recipient = stored.address;
+      p.slot = SlotFrom(made->secret, stored.address);
+      p.announce =
+          made->created || (stored.origin != "admin" && stored.use_count == 0);
     } else {
       return Unavailable(record.status(), r);
     }

@@ -119,20 +119,29 @@ Result<RecipientSecret> PassphraseVault::Get(std::string_view address) {
   return Open(*rec);
 }
 
-Result<PassphraseVault::Created> PassphraseVault::GetOrCreate(
-    std::string_view address, const RecipientSecret& candidate,
-    std::string_view created_by) {
+Result<RecipientPassphraseRecord> PassphraseVault::NewRecord(
+    std::string_view address, const RecipientSecret& secret,
+    std::string_view origin, std::string_view created_by) const {
   Result<std::string> normal = NormalizeAddress(address);
   if (!normal.ok()) return normal.status();
   RecipientPassphraseRecord rec;
   rec.address = *normal;
-  Result<std::string> sealed = Seal(*normal, candidate);
+  Result<std::string> sealed = Seal(*normal, secret);
   if (!sealed.ok()) return sealed.status();
   rec.sealed = std::move(sealed).value();
-  rec.origin = "message";
+  rec.origin = std::string(origin);
   rec.created_by = std::string(created_by);
+  return rec;
+}
+
+Result<PassphraseVault::Created> PassphraseVault::GetOrCreate(
+    std::string_view address, const RecipientSecret& candidate,
+    std::string_view created_by) {
+  Result<RecipientPassphraseRecord> rec =
+      NewRecord(address, candidate, "message", created_by);
+  if (!rec.ok()) return rec.status();
   Result<RecipientPassphrasePut> put =
-      store_.PutRecipientPassphraseIfAbsent(rec);
+      store_.PutRecipientPassphraseIfAbsent(*rec);
   if (!put.ok()) return put.status();
   Created out;
   out.created = put->created;
@@ -143,22 +152,17 @@ Result<PassphraseVault::Created> PassphraseVault::GetOrCreate(
     if (!existing.ok()) return existing.status();
     out.secret = std::move(existing).value();
   }
+  out.record = std::move(put->record);
   return out;
 }
 
 Status PassphraseVault::Set(std::string_view address,
                             const RecipientSecret& secret,
                             std::string_view created_by) {
-  Result<std::string> normal = NormalizeAddress(address);
-  if (!normal.ok()) return normal.status();
-  RecipientPassphraseRecord rec;
-  rec.address = *normal;
-  Result<std::string> sealed = Seal(*normal, secret);
-  if (!sealed.ok()) return sealed.status();
-  rec.sealed = std::move(sealed).value();
-  rec.origin = "admin";
-  rec.created_by = std::string(created_by);
-  return store_.SetRecipientPassphrase(rec);
+  Result<RecipientPassphraseRecord> rec =
+      NewRecord(address, secret, "admin", created_by);
+  if (!rec.ok()) return rec.status();
+  return store_.SetRecipientPassphrase(*rec);
 }
 
 }  // namespace seal::store

@@ -51,9 +51,13 @@ class PassphraseVault {
 
   Result<RecipientSecret> Get(std::string_view address);
 
+  // The secret of a record read from the store.
+  Result<RecipientSecret> Open(const RecipientPassphraseRecord& rec) const;
+
   struct Created {
-    RecipientSecret secret;  // what is stored now (opened)
-    bool created = false;    // `candidate` was stored by this call
+    RecipientSecret secret;            // what is stored now (opened)
+    RecipientPassphraseRecord record;  // its row: address, origin, counters
+    bool created = false;              // `candidate` was stored by this call
   };
   // Stores `candidate` (origin "message") unless the address has one;
   // returns what is stored.
@@ -67,7 +71,10 @@ class PassphraseVault {
  private:
   Result<std::string> Seal(std::string_view address,
                            const RecipientSecret& secret) const;
-  Result<RecipientSecret> Open(const RecipientPassphraseRecord& rec) const;
+  // A row to store: address normalised, `secret` sealed to it.
+  Result<RecipientPassphraseRecord> NewRecord(
+      std::string_view address, const RecipientSecret& secret,
+      std::string_view origin, std::string_view created_by) const;
 
   Store& store_;
   const MasterKey& master_key_;
