@@ -364,10 +364,10 @@ class Processor {
     for (const Group& g : groups) {
       Result<GroupPlan> gp = BuildGroup(raw, parts, g, facts, certs, spool);
       if (!gp.ok() && gp.status().code() == StatusCode::kUnavailable) {
-        // The portal's keys or record store: fail closed, try again later.
+        // The portal's keys or record store, or the personal passphrases'
+        // store or master key: fail closed, try again later.
         plan = EditPlan();
-        detail_ = gp.status().message().find("personal passphrase") !=
-                          std::string::npos
+        detail_ = IsPassphrasesUnavailable(gp.status())
                       ? "reason=passphrase-store-unavailable"
                       : "reason=portal-unavailable";
         return t_.Fail(gp.status(), "secure envelope");

@@ -36,12 +36,25 @@ envelope::PassphraseSlotSpec SlotFrom(const store::RecipientSecret& s,
   return spec;
 }
 
+constexpr std::string_view kUnavailablePrefix =
+    "personal passphrases unavailable: ";
+
 Status Unavailable(const Status& s, std::string_view recipient) {
-  return UnavailableError("personal passphrase of " + std::string(recipient) +
-                          ": " + s.ToString());
+  return PassphrasesUnavailable(std::string(recipient) + ": " + s.ToString());
 }
 
 }  // namespace
+
+Status PassphrasesUnavailable(std::string_view detail) {
+  return UnavailableError(std::string(kUnavailablePrefix) +
+                          std::string(detail));
+}
+
+bool IsPassphrasesUnavailable(const Status& status) {
+  return status.code() == StatusCode::kUnavailable &&
+         std::string_view(status.message())
+                 .substr(0, kUnavailablePrefix.size()) == kUnavailablePrefix;
+}
 
 Result<std::vector<RecipientPassphrase>> RecipientPassphrases(
     store::Store& store, store::PassphraseVault& vault,

@@ -17,7 +17,8 @@
 // Each slot is labelled with the recipient's address, so the page can
 // remember it across envelopes.
 // Errors: kUnavailable naming the recipient when the store or master key
-// fails; nothing is half-created that a retry would not repair.
+// fails (PassphrasesUnavailable, so the log can name the reason); nothing
+// is half-created that a retry would not repair.
 // Thread-safety: as the Store.
 #ifndef SEALMILTER_LIB_GATEWAY_RECIPIENT_PASSPHRASES_H_
 #define SEALMILTER_LIB_GATEWAY_RECIPIENT_PASSPHRASES_H_
@@ -48,6 +49,12 @@ Result<std::vector<RecipientPassphrase>> RecipientPassphrases(
 // told the same passphrase again next time.
 Status MarkAnnounced(store::Store& store,
                      const std::vector<std::string>& recipients);
+
+// kUnavailable "personal passphrases unavailable: DETAIL": the store or
+// master key a per-recipient envelope needs is not there. Every such error
+// is made here, so IsPassphrasesUnavailable tells it from the portal's.
+Status PassphrasesUnavailable(std::string_view detail);
+bool IsPassphrasesUnavailable(const Status& status);
 
 }  // namespace seal::gateway
 

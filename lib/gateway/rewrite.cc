@@ -225,9 +225,9 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
                             ? params.passphrase_error
                         : !params.store_error.empty() ? params.store_error
                                                       : "not configured";
-      return UnavailableError(
-          "personal passphrases (envelope.passphrase = per-recipient) need "
-          "the store and its master key: " +
+      return PassphrasesUnavailable(
+          "envelope.passphrase = per-recipient needs the store and its "
+          "master key: " +
           why);
     }
     Result<std::vector<RecipientPassphrase>> found =

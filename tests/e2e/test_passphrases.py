@@ -319,7 +319,10 @@ def run_all(binary, sealctl, work, t0):
                                         code=451)
                 time.sleep(QUIET)
                 expect(st.sink.count() == before, "delivered without a key")
-                st.milter.wait_for_log(r"personal passphrase", timeout=5)
+                st.milter.wait_for_log(
+                    r"reason=passphrase-store-unavailable", timeout=5)
+                st.milter.wait_for_log(r"personal passphrases unavailable",
+                                       timeout=5)
             finally:
                 st.milter.write_config(good)
                 st.milter.stop()

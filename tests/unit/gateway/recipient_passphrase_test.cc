@@ -338,6 +338,8 @@ TEST_CASE("per-recipient: fails closed without the vault", "[passphrase]") {
   auto r = f.Rewrite({"bob@example.org"}, false);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kUnavailable);
+  CHECK(IsPassphrasesUnavailable(r.status()));
+  CHECK(!IsPassphrasesUnavailable(UnavailableError("portal keys")));
   CHECK(r.status().message().find("no master key") != std::string::npos);
   CHECK(f.store().GetRecipientPassphrase("bob@example.org").status().code() ==
         StatusCode::kNotFound);
