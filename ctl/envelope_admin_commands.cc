@@ -12,8 +12,6 @@
 // YYYY-MM-DD[THH:MM[:SS]][Z] in UTC. Metadata from the network is printed
 // with control characters replaced by '?'.
 // Arguments and error lines: ctl/args.h.
-// Known limits: the store opening repeats quarantine_commands.cc's (it is
-// file-local there).
 // Thread-safety: a command runs on the calling thread only.
 
 #include <algorithm>
@@ -82,36 +80,6 @@ std::optional<int64_t> ParseTime(const std::string& text) {
   time_t t = timegm(&tm);
   if (t < 0) return std::nullopt;
   return static_cast<int64_t>(t);
-}
-
-// --- Store -----------------------------------------------------------------
-
-std::unique_ptr<store::Store> OpenOrReport(const Args& args,
-                                           std::string_view command,
-                                           CommandIo& io, int& rc) {
-  Result<Config> config = LoadConfig(ConfigSourceFrom(args));
-  if (!config.ok()) {
-    rc = Fail(io, command, config.status(), kExitConfig);
-    return nullptr;
-  }
-  store::StoreOptions options = StoreOptionsFor(
-      *config, args.Has("--store")
-                   ? std::optional<std::string>(args.Value("--store"))
-                   : std::nullopt);
-  options.create_if_missing = false;
-  Result<std::unique_ptr<store::Store>> s = store::OpenStore(options);
-  if (!s.ok()) {
-    if (s.status().code() == StatusCode::kNotFound) {
-      rc = Fail(io, command,
-                NotFoundError("store " + options.path +
-                              " does not exist (name it with --store or -c)"),
-                kExitConfig);
-    } else {
-      rc = Fail(io, command, s.status());
-    }
-    return nullptr;
-  }
-  return std::move(*s);
 }
 
 // --- Output ----------------------------------------------------------------
@@ -211,8 +179,10 @@ int RunList(const std::vector<std::string>& argv, CommandIo& io) {
     filter.limit = *n;
   }
   int rc = kExitOk;
-  std::unique_ptr<store::Store> st = OpenOrReport(*args, spec.command, io, rc);
-  if (!st) return rc;
+  std::optional<AdminStore> opened =
+      OpenAdminStoreOrReport(*args, spec.command, io, rc);
+  if (!opened) return rc;
+  store::Store* st = opened->store.get();
   Result<std::vector<EnvelopeRecord>> recs = st->ListEnvelopes(filter);
   if (!recs.ok()) return Fail(io, spec.command, recs.status());
   if (args->Has("--json")) {
@@ -244,8 +214,10 @@ int RunShow(const std::vector<std::string>& argv, CommandIo& io) {
   std::optional<Args> args = ParseOrUsage(argv, spec, io);
   if (!args) return kExitUsage;
   int rc = kExitOk;
-  std::unique_ptr<store::Store> st = OpenOrReport(*args, spec.command, io, rc);
-  if (!st) return rc;
+  std::optional<AdminStore> opened =
+      OpenAdminStoreOrReport(*args, spec.command, io, rc);
+  if (!opened) return rc;
+  store::Store* st = opened->store.get();
   Result<EnvelopeRecord> r = st->GetEnvelope(args->positional()[0]);
   if (!r.ok()) return Fail(io, spec.command, r.status());
   if (args->Has("--json")) {
@@ -290,8 +262,10 @@ int RunRevoke(const std::vector<std::string>& argv, CommandIo& io) {
   std::optional<Args> args = ParseOrUsage(argv, spec, io);
   if (!args) return kExitUsage;
   int rc = kExitOk;
-  std::unique_ptr<store::Store> st = OpenOrReport(*args, spec.command, io, rc);
-  if (!st) return rc;
+  std::optional<AdminStore> opened =
+      OpenAdminStoreOrReport(*args, spec.command, io, rc);
+  if (!opened) return rc;
+  store::Store* st = opened->store.get();
   Status s = st->RevokeEnvelope(args->positional()[0], Actor(),
                                 args->Value("--reason"));
   if (!s.ok()) return Fail(io, spec.command, s);
@@ -326,8 +300,10 @@ int RunExpire(const std::vector<std::string>& argv, CommandIo& io) {
     }
   }
   int rc = kExitOk;
-  std::unique_ptr<store::Store> st = OpenOrReport(*args, spec.command, io, rc);
-  if (!st) return rc;
+  std::optional<AdminStore> opened =
+      OpenAdminStoreOrReport(*args, spec.command, io, rc);
+  if (!opened) return rc;
+  store::Store* st = opened->store.get();
   Status s = st->SetEnvelopeExpiry(args->positional()[0], at);
   if (!s.ok()) return Fail(io, spec.command, s);
   Result<EnvelopeRecord> r = st->GetEnvelope(args->positional()[0]);
@@ -358,8 +334,10 @@ int RunAudit(const std::vector<std::string>& argv, CommandIo& io) {
     limit = *n;
   }
   int rc = kExitOk;
-  std::unique_ptr<store::Store> st = OpenOrReport(*args, spec.command, io, rc);
-  if (!st) return rc;
+  std::optional<AdminStore> opened =
+      OpenAdminStoreOrReport(*args, spec.command, io, rc);
+  if (!opened) return rc;
+  store::Store* st = opened->store.get();
   std::string id = args->positional().empty() ? "" : args->positional()[0];
   Result<std::vector<PortalAuditRecord>> recs = st->ListPortalAudit(id, limit);
   if (!recs.ok()) return Fail(io, spec.command, recs.status());

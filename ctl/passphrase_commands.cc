@@ -13,8 +13,6 @@
 // The store comes from the configuration (-c FILE, else the default file
 // if present), --store naming a SQLite file instead; no command creates a
 // store. Arguments and error lines: ctl/args.h.
-// Known limits: the store opening and Actor repeat
-// envelope_admin_commands.cc's (file-local there).
 // Thread-safety: a command runs on the calling thread only.
 
 #include <cstdio>
@@ -43,39 +41,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr size_t kMinTypedPassphrase = 12;
-
-struct Opened {
-  Config config;
-  std::unique_ptr<store::Store> store;
-};
-
-// The configuration and the store, or an error printed (rc set).
-std::optional<Opened> OpenOrReport(const Args& args, std::string_view command,
-                                   CommandIo& io, int& rc) {
-  Result<Config> config = LoadConfig(ConfigSourceFrom(args));
-  if (!config.ok()) {
-    rc = Fail(io, command, config.status(), kExitConfig);
-    return std::nullopt;
-  }
-  store::StoreOptions options = StoreOptionsFor(
-      *config, args.Has("--store")
-                   ? std::optional<std::string>(args.Value("--store"))
-                   : std::nullopt);
-  options.create_if_missing = false;
-  Result<std::unique_ptr<store::Store>> s = store::OpenStore(options);
-  if (!s.ok()) {
-    if (s.status().code() == StatusCode::kNotFound) {
-      rc = Fail(io, command,
-                NotFoundError("store " + options.path +
-                              " does not exist (name it with --store or -c)"),
-                kExitConfig);
-    } else {
-      rc = Fail(io, command, s.status());
-    }
-    return std::nullopt;
-  }
-  return Opened{std::move(*config), std::move(*s)};
-}
 
 // The master key: --master-key, else store.key_file; errors name the file
 // and the key that chose it.
@@ -119,10 +84,10 @@ std::optional<std::string> AddressOrReport(const ArgSpec& spec,
   return *a;
 }
 
+// Another master key than the store's is a configuration mistake.
 int ExitFor(const Status& s) {
-  if (s.code() == StatusCode::kNotFound) return kExitFailure;
-  if (s.code() == StatusCode::kFailedPrecondition) return kExitConfig;
-  return kExitFailure;
+  return s.code() == StatusCode::kFailedPrecondition ? kExitConfig
+                                                     : kExitFailure;
 }
 
 // --- list --------------------------------------------------------------
@@ -138,7 +103,8 @@ int List(const std::vector<std::string>& argv, CommandIo& io) {
   std::optional<Args> args = ParseOrUsage(argv, kListSpec, io);
   if (!args) return kExitUsage;
   int rc = kExitOk;
-  std::optional<Opened> o = OpenOrReport(*args, kListSpec.command, io, rc);
+  std::optional<AdminStore> o =
+      OpenAdminStoreOrReport(*args, kListSpec.command, io, rc);
   if (!o) return rc;
   Result<std::vector<store::RecipientPassphraseRecord>> all =
       o->store->ListRecipientPassphrases();
@@ -191,7 +157,8 @@ int Show(const std::vector<std::string>& argv, CommandIo& io) {
   std::optional<std::string> address =
       AddressOrReport(kShowSpec, *args, io, rc);
   if (!address) return rc;
-  std::optional<Opened> o = OpenOrReport(*args, kShowSpec.command, io, rc);
+  std::optional<AdminStore> o =
+      OpenAdminStoreOrReport(*args, kShowSpec.command, io, rc);
   if (!o) return rc;
   std::optional<store::MasterKey> key =
       KeyOrReport(*args, o->config, kShowSpec.command, io, rc);
@@ -275,7 +242,8 @@ int Set(const std::vector<std::string>& argv, CommandIo& io) {
     secret.generated = false;
   }
 
-  std::optional<Opened> o = OpenOrReport(*args, kSetSpec.command, io, rc);
+  std::optional<AdminStore> o =
+      OpenAdminStoreOrReport(*args, kSetSpec.command, io, rc);
   if (!o) return rc;
   std::optional<store::MasterKey> key =
       KeyOrReport(*args, o->config, kSetSpec.command, io, rc);
@@ -338,7 +306,8 @@ int Delete(const std::vector<std::string>& argv, CommandIo& io) {
   std::optional<std::string> address =
       AddressOrReport(kDeleteSpec, *args, io, rc);
   if (!address) return rc;
-  std::optional<Opened> o = OpenOrReport(*args, kDeleteSpec.command, io, rc);
+  std::optional<AdminStore> o =
+      OpenAdminStoreOrReport(*args, kDeleteSpec.command, io, rc);
   if (!o) return rc;
   if (Status s = o->store->DeleteRecipientPassphrase(*address); !s.ok()) {
     return Fail(io, kDeleteSpec.command, s, ExitFor(s));

@@ -54,45 +54,6 @@ using Json = nlohmann::ordered_json;
 using store::QuarantineRecord;
 using store::QuarantineState;
 
-// --- Store and configuration ---------------------------------------------
-
-Result<std::unique_ptr<store::Store>> OpenFromConfig(const Config& config,
-                                                     const Args& args) {
-  store::StoreOptions options = StoreOptionsFor(
-      config, args.Has("--store")
-                  ? std::optional<std::string>(args.Value("--store"))
-                  : std::nullopt);
-  options.create_if_missing = false;
-  Result<std::unique_ptr<store::Store>> s = store::OpenStore(options);
-  if (!s.ok() && s.status().code() == StatusCode::kNotFound) {
-    return NotFoundError("store " + options.path +
-                         " does not exist (name it with --store or -c)");
-  }
-  return s;
-}
-
-// Opens the store for a command; prints the error and sets `rc` on failure.
-std::unique_ptr<store::Store> OpenOrReport(const Args& args,
-                                           std::string_view command,
-                                           std::optional<Config>* config_out,
-                                           CommandIo& io, int& rc) {
-  Result<Config> config = LoadConfig(ConfigSourceFrom(args));
-  if (!config.ok()) {
-    rc = Fail(io, command, config.status(), kExitConfig);
-    return nullptr;
-  }
-  Result<std::unique_ptr<store::Store>> s = OpenFromConfig(*config, args);
-  if (!s.ok()) {
-    // A store that is not there is a configuration mistake (as for certs).
-    rc = Fail(io, command, s.status(),
-              s.status().code() == StatusCode::kNotFound ? kExitConfig
-                                                         : kExitFailure);
-    return nullptr;
-  }
-  if (config_out != nullptr) *config_out = std::move(*config);
-  return std::move(*s);
-}
-
 // --- Output --------------------------------------------------------------
 
 std::string Join(const std::vector<std::string>& items) {
@@ -186,9 +147,10 @@ int RunList(const std::vector<std::string>& argv, CommandIo& io) {
     filter.limit = static_cast<size_t>(n);
   }
   int rc = kExitOk;
-  std::unique_ptr<store::Store> st =
-      OpenOrReport(*args, spec.command, nullptr, io, rc);
-  if (!st) return rc;
+  std::optional<AdminStore> opened =
+      OpenAdminStoreOrReport(*args, spec.command, io, rc);
+  if (!opened) return rc;
+  store::Store* st = opened->store.get();
   Result<std::vector<QuarantineRecord>> recs = st->ListQuarantine(filter);
   if (!recs.ok()) return Fail(io, spec.command, recs.status());
   if (args->Has("--json")) {
@@ -223,9 +185,10 @@ int RunShow(const std::vector<std::string>& argv, CommandIo& io) {
     return UsageError(spec, "--raw and --json exclude each other", io);
   }
   int rc = kExitOk;
-  std::unique_ptr<store::Store> st =
-      OpenOrReport(*args, spec.command, nullptr, io, rc);
-  if (!st) return rc;
+  std::optional<AdminStore> opened =
+      OpenAdminStoreOrReport(*args, spec.command, io, rc);
+  if (!opened) return rc;
+  store::Store* st = opened->store.get();
   bool raw = args->Has("--raw");
   Result<QuarantineRecord> rec = st->GetQuarantine(args->positional()[0], raw);
   if (!rec.ok()) return Fail(io, spec.command, rec.status());
@@ -259,9 +222,10 @@ int RunDelete(const std::vector<std::string>& argv, CommandIo& io) {
   std::optional<Args> args = ParseOrUsage(argv, spec, io);
   if (!args) return kExitUsage;
   int rc = kExitOk;
-  std::unique_ptr<store::Store> st =
-      OpenOrReport(*args, spec.command, nullptr, io, rc);
-  if (!st) return rc;
+  std::optional<AdminStore> opened =
+      OpenAdminStoreOrReport(*args, spec.command, io, rc);
+  if (!opened) return rc;
+  store::Store* st = opened->store.get();
   Status s = st->DeleteQuarantine(args->positional()[0], Actor());
   if (!s.ok()) return Fail(io, spec.command, s);
   fprintf(io.out, "deleted %s\n", Printable(args->positional()[0]).c_str());
@@ -287,10 +251,11 @@ int RunRelease(const std::vector<std::string>& argv, CommandIo& io) {
   std::optional<Args> args = ParseOrUsage(argv, spec, io);
   if (!args) return kExitUsage;
   int rc = kExitOk;
-  std::optional<Config> config;
-  std::unique_ptr<store::Store> st =
-      OpenOrReport(*args, spec.command, &config, io, rc);
-  if (!st) return rc;
+  std::optional<AdminStore> opened =
+      OpenAdminStoreOrReport(*args, spec.command, io, rc);
+  if (!opened) return rc;
+  store::Store* st = opened->store.get();
+  const Config& config = opened->config;
   Result<QuarantineRecord> rec = st->GetQuarantine(args->positional()[0], true);
   if (!rec.ok()) return Fail(io, spec.command, rec.status());
   if (rec->state != QuarantineState::kHeld) {
@@ -302,7 +267,7 @@ int RunRelease(const std::vector<std::string>& argv, CommandIo& io) {
 
   // The policy as the daemon builds it from this configuration.
   Result<std::shared_ptr<const gateway::Policy>> policy =
-      gateway::BuildPolicy(*config);
+      gateway::BuildPolicy(config);
   if (!policy.ok()) return Fail(io, spec.command, policy.status(), kExitConfig);
   if (!(*policy)->reinject) {
     return Fail(io, spec.command,
@@ -313,7 +278,7 @@ int RunRelease(const std::vector<std::string>& argv, CommandIo& io) {
   }
   // The stored message fits in memory; the spool must not spill to a
   // directory that may only exist on the mail host.
-  Config run_config = *config;
+  Config run_config = config;
   run_config.spool.memory_limit = std::max<uint64_t>(
       run_config.spool.memory_limit, rec->message.size() + 1);
   run_config.spool.max_size =
@@ -334,7 +299,7 @@ int RunRelease(const std::vector<std::string>& argv, CommandIo& io) {
   connection.client_addr =
       rec->client_addr.empty() ? std::string("unknown") : rec->client_addr;
   gateway::Services services;
-  services.store = st.get();
+  services.store = st;
   services.quarantine_released = true;
   gateway::Outcome out = gateway::ProcessMessage(t, connection, services);
   if (out.verdict.kind != Verdict::Kind::kAccept &&

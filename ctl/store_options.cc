@@ -18,4 +18,33 @@ store::StoreOptions StoreOptionsFor(
   return options;
 }
 
+std::optional<AdminStore> OpenAdminStoreOrReport(const Args& args,
+                                                 std::string_view command,
+                                                 CommandIo& io, int& rc) {
+  Result<Config> config = LoadConfig(ConfigSourceFrom(args));
+  if (!config.ok()) {
+    rc = Fail(io, command, config.status(), kExitConfig);
+    return std::nullopt;
+  }
+  store::StoreOptions options = StoreOptionsFor(
+      *config, args.Has("--store")
+                   ? std::optional<std::string>(args.Value("--store"))
+                   : std::nullopt);
+  options.create_if_missing = false;
+  Result<std::unique_ptr<store::Store>> s = store::OpenStore(options);
+  if (!s.ok()) {
+    if (s.status().code() == StatusCode::kNotFound) {
+      // A store that is not there is a configuration mistake.
+      rc = Fail(io, command,
+                NotFoundError("store " + options.path +
+                              " does not exist (name it with --store or -c)"),
+                kExitConfig);
+    } else {
+      rc = Fail(io, command, s.status());
+    }
+    return std::nullopt;
+  }
+  return AdminStore{std::move(*config), std::move(*s)};
+}
+
 }  // namespace seal::ctl
