@@ -27,8 +27,8 @@
 #include "ctl/command.h"
 #include "ctl/store_options.h"
 #include "lib/config.h"
-#include "lib/envelope/key_slots.h"
 #include "lib/envelope/passphrase.h"
+#include "lib/gateway/recipient_passphrases.h"
 #include "lib/snapshot.h"
 #include "lib/store/master_key.h"
 #include "lib/store/normalize.h"
@@ -229,18 +229,10 @@ int Set(const std::vector<std::string>& argv, CommandIo& io) {
   std::optional<std::string> address = AddressOrReport(kSetSpec, *args, io, rc);
   if (!address) return rc;
 
-  store::RecipientSecret secret;
-  if (args->Has("--generate")) {
-    Result<std::string> made = envelope::GeneratePassphrase();
-    if (!made.ok()) return Fail(io, kSetSpec.command, made.status());
-    secret.passphrase = std::move(made).value();
-    secret.generated = true;
-  } else {
-    Result<std::string> typed = ReadTyped(io.in);
-    if (!typed.ok()) return Fail(io, kSetSpec.command, typed.status());
-    secret.passphrase = std::move(typed).value();
-    secret.generated = false;
-  }
+  const bool generated = args->Has("--generate");
+  Result<std::string> passphrase =
+      generated ? envelope::GeneratePassphrase() : ReadTyped(io.in);
+  if (!passphrase.ok()) return Fail(io, kSetSpec.command, passphrase.status());
 
   std::optional<AdminStore> o =
       OpenAdminStoreOrReport(*args, kSetSpec.command, io, rc);
@@ -262,23 +254,18 @@ int Set(const std::vector<std::string>& argv, CommandIo& io) {
     return Fail(io, kSetSpec.command, existing.status());
   }
 
-  Result<std::string> salt = envelope::RandomSalt();
-  if (!salt.ok()) return Fail(io, kSetSpec.command, salt.status());
-  secret.salt = std::move(salt).value();
-  secret.iterations = envelope::kMinIterations;
-  Result<std::string> kek = envelope::DerivePassphraseKek(
-      secret.passphrase, secret.generated, secret.salt, secret.iterations);
-  if (!kek.ok()) return Fail(io, kSetSpec.command, kek.status());
-  secret.kek = std::move(kek).value();
+  Result<store::RecipientSecret> secret =
+      gateway::MakeRecipientSecret(std::move(passphrase).value(), generated);
+  if (!secret.ok()) return Fail(io, kSetSpec.command, secret.status());
 
   store::PassphraseVault vault(*o->store, *key);
-  if (Status s = vault.Set(*address, secret, Actor()); !s.ok()) {
+  if (Status s = vault.Set(*address, *secret, Actor()); !s.ok()) {
     return Fail(io, kSetSpec.command, s);
   }
   Audit(*o->store, existing.ok() ? "passphrase replaced" : "passphrase set",
         *address, io);
-  if (secret.generated) {
-    fprintf(io.out, "%s\n", secret.passphrase.c_str());
+  if (generated) {
+    fprintf(io.out, "%s\n", secret->passphrase.c_str());
     fprintf(io.err,
             "personal passphrase of %s set; give it to the recipient by "
             "phone or in person, never by email\n",

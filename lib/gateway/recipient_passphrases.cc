@@ -8,20 +8,9 @@ namespace {
 
 // A new generated passphrase with its salt and KEK (one PBKDF2).
 Result<store::RecipientSecret> NewSecret() {
-  store::RecipientSecret s;
   Result<std::string> passphrase = envelope::GeneratePassphrase();
   if (!passphrase.ok()) return passphrase.status();
-  s.passphrase = std::move(passphrase).value();
-  s.generated = true;
-  Result<std::string> salt = envelope::RandomSalt();
-  if (!salt.ok()) return salt.status();
-  s.salt = std::move(salt).value();
-  s.iterations = envelope::kMinIterations;
-  Result<std::string> kek = envelope::DerivePassphraseKek(
-      s.passphrase, s.generated, s.salt, s.iterations);
-  if (!kek.ok()) return kek.status();
-  s.kek = std::move(kek).value();
-  return s;
+  return MakeRecipientSecret(std::move(passphrase).value(), true);
 }
 
 envelope::PassphraseSlotSpec SlotFrom(const store::RecipientSecret& s,
@@ -44,6 +33,22 @@ Status Unavailable(const Status& s, std::string_view recipient) {
 }
 
 }  // namespace
+
+Result<store::RecipientSecret> MakeRecipientSecret(std::string passphrase,
+                                                   bool generated) {
+  store::RecipientSecret s;
+  s.passphrase = std::move(passphrase);
+  s.generated = generated;
+  Result<std::string> salt = envelope::RandomSalt();
+  if (!salt.ok()) return salt.status();
+  s.salt = std::move(salt).value();
+  s.iterations = envelope::kMinIterations;
+  Result<std::string> kek = envelope::DerivePassphraseKek(
+      s.passphrase, s.generated, s.salt, s.iterations);
+  if (!kek.ok()) return kek.status();
+  s.kek = std::move(kek).value();
+  return s;
+}
 
 Status PassphrasesUnavailable(std::string_view detail) {
   return UnavailableError(std::string(kUnavailablePrefix) +

@@ -40,6 +40,12 @@ struct RecipientPassphrase {
   bool announce = false;              // the sender must pass it on
 };
 
+// A secret for `passphrase`: a new salt, the format's minimum iterations
+// and the KEK from them (one PBKDF2), as the vault stores it. For the
+// milter's generated passphrases and an administrator's (sealctl).
+Result<store::RecipientSecret> MakeRecipientSecret(std::string passphrase,
+                                                   bool generated);
+
 Result<std::vector<RecipientPassphrase>> RecipientPassphrases(
     store::Store& store, store::PassphraseVault& vault,
     const std::vector<std::string>& recipients, std::string_view created_by);
