@@ -83,19 +83,25 @@ Verdict Transaction::AddBody(std::string_view chunk) {
 }
 
 Verdict Transaction::End() {
-  auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - started_);
-  auto m = log_.Info();
-  m << "passed unchanged: size=" << spool_.size()
-    << " rcpts=" << envelope_.recipients.size()
-    << " spilled=" << (spool_.spilled() ? "yes" : "no");
-  if (eom_started_ != std::chrono::steady_clock::time_point{}) {
-    auto eom = eom_elapsed().count();
-    m << " eom=" << eom / 1000 << "." << (eom % 1000) / 100 << "ms";
-  }
-  m << " time=" << elapsed.count() / 1000 << "."
-    << (elapsed.count() % 1000) / 100 << "ms";
+  log_.Info() << "passed unchanged: size=" << spool_.size()
+              << " rcpts=" << envelope_.recipients.size()
+              << " spilled=" << (spool_.spilled() ? "yes" : "no")
+              << TimingFields();
   return Verdict::Accept();
+}
+
+std::string Transaction::TimingFields() const {
+  std::string out;
+  if (eom_started_ != std::chrono::steady_clock::time_point{}) {
+    out = " eom=" + FormatMillis(eom_elapsed());
+  }
+  return out + " time=" + FormatMillis(elapsed());
+}
+
+std::string FormatMillis(std::chrono::microseconds d) {
+  const auto us = d.count();
+  return std::to_string(us / 1000) + "." + std::to_string((us % 1000) / 100) +
+         "ms";
 }
 
 Session::Session(uint64_t id, SnapshotStore* snapshots)

@@ -40,6 +40,10 @@ struct Envelope {
   std::vector<std::string> recipients;
 };
 
+// "12.3ms": a duration as the log lines write it (tenths of a
+// millisecond, truncated).
+std::string FormatMillis(std::chrono::microseconds d);
+
 class Transaction {
  public:
   Transaction(std::shared_ptr<const Snapshot> snapshot, Logger log);
@@ -71,6 +75,9 @@ class Transaction {
     return std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - eom_started_);
   }
+  // " eom=N.Nms time=N.Nms", eom= only after MarkEndOfMessage: the end of
+  // both per-message log lines (time= stays last: tools anchor on it).
+  std::string TimingFields() const;
   // The fail-closed reply for an internal error at `stage` (logged).
   Verdict Fail(const Status& status, std::string_view stage);
 

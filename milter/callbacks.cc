@@ -285,40 +285,41 @@ Status ApplyPlan(SMFICTX* ctx, gateway::EditPlan& plan) {
 }
 
 sfsistat OnEom(SMFICTX* ctx) {
-  return Guard(ctx, "eom", [&]() -> sfsistat {
-    Session* s = GetSession(ctx);
-    Transaction* t = s ? s->transaction() : nullptr;
-    if (t == nullptr) {
-      ProcessLog().Error() << "eom without a message in progress";
-      return MapVerdict(ctx, Verdict::Tempfail("Internal filter error"),
-                        ProcessLog());
-    }
-    t->MarkEndOfMessage();
-    s->SetQueueId(Macro(ctx, "i"));
-    const gateway::Services* services = g_services.load();
-    gateway::Outcome out = gateway::ProcessMessage(
-        *t, s->connection(),
-        services != nullptr ? *services : gateway::Services{});
-    Verdict v = std::move(out.verdict);
-    if (v.kind == Verdict::Kind::kAccept ||
-        v.kind == Verdict::Kind::kContinue) {
-      auto begun = std::chrono::steady_clock::now();
-      if (Status applied = ApplyPlan(ctx, out.plan); !applied.ok()) {
-        v = t->Fail(applied, "applying the rewrite");
-      } else if (out.plan.body) {
-        // Handing the new body back to the MTA, after the log line's eom=.
-        auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - begun)
-                      .count();
-        t->log().Debug() << "rewrite applied: bytes=" << out.plan.body->size()
-                         << " time=" << us / 1000 << "." << (us % 1000) / 100
-                         << "ms";
-      }
-    }
-    Logger log = t->log();
-    s->EndMessage();  // free the spool now, not at the next MAIL FROM
-    return MapVerdict(ctx, v, log);
-  });
+  return Guard(
+      ctx, "eom", [&]() -> sfsistat {
+        Session* s = GetSession(ctx);
+        Transaction* t = s ? s->transaction() : nullptr;
+        if (t == nullptr) {
+          ProcessLog().Error() << "eom without a message in progress";
+          return MapVerdict(ctx, Verdict::Tempfail("Internal filter error"),
+                            ProcessLog());
+        }
+        t->MarkEndOfMessage();
+        s->SetQueueId(Macro(ctx, "i"));
+        const gateway::Services* services = g_services.load();
+        gateway::Outcome out = gateway::ProcessMessage(
+            *t, s->connection(),
+            services != nullptr ? *services : gateway::Services{});
+        Verdict v = std::move(out.verdict);
+        if (v.kind == Verdict::Kind::kAccept ||
+            v.kind == Verdict::Kind::kContinue) {
+          auto begun = std::chrono::steady_clock::now();
+          if (Status applied = ApplyPlan(ctx, out.plan); !applied.ok()) {
+            v = t->Fail(applied, "applying the rewrite");
+          } else if (out.plan.body) {
+            // Handing the new body back to the MTA, after the log line's eom=.
+            t->log().Debug()
+                << "rewrite applied: bytes=" << out.plan.body->size()
+                << " time="
+                << FormatMillis(
+                       std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - begun));
+          }
+        }
+        Logger log = t->log();
+        s->EndMessage();  // free the spool now, not at the next MAIL FROM
+        return MapVerdict(ctx, v, log);
+      });
 }
 
 sfsistat OnAbort(SMFICTX* ctx) {

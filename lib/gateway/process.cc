@@ -737,7 +737,6 @@ class Processor {
   }
 
   void Log(const Outcome& out) {
-    auto us = t_.elapsed().count();
     auto m = t_.log().Info();
     // "VERB: size= rcpts= spilled= direction= rules= [detail] [eom=] time=":
     // the first three fields keep the foundation's form (tools parse them).
@@ -750,12 +749,9 @@ class Processor {
     if (!detail_.empty()) m << " " << detail_;
     if (out.plan.body) m << " new_size=" << out.plan.body->size();
     if (truncated_) m << " truncated=yes";
-    // eom= is the milter's own work on the spooled message; time= (last,
-    // tools anchor on it) runs from MAIL FROM and includes the transfer.
-    if (auto eom = t_.eom_elapsed().count(); eom > 0) {
-      m << " eom=" << eom / 1000 << "." << (eom % 1000) / 100 << "ms";
-    }
-    m << " time=" << us / 1000 << "." << (us % 1000) / 100 << "ms";
+    // eom= is the milter's own work on the spooled message; time= runs
+    // from MAIL FROM and includes the transfer.
+    m << t_.TimingFields();
     for (const std::string& n : notes_) t_.log().Notice() << "note: " << n;
   }
 

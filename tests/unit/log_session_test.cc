@@ -120,6 +120,14 @@ TEST_CASE("the log line tells end-of-message work (eom=) from time=") {
   session.EndMessage();
 }
 
+TEST_CASE("durations in log lines: milliseconds with one decimal") {
+  using std::chrono::microseconds;
+  CHECK(FormatMillis(microseconds(0)) == "0.0ms");
+  CHECK(FormatMillis(microseconds(999)) == "0.9ms");
+  CHECK(FormatMillis(microseconds(12345)) == "12.3ms");
+  CHECK(FormatMillis(microseconds(60000000)) == "60000.0ms");
+}
+
 TEST_CASE("an oversized message is rejected 552 5.3.4, never accepted") {
   CaptureScope capture;
   SnapshotStore store({"/unused", true}, TestConfig(1024));
