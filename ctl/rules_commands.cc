@@ -61,7 +61,8 @@ bool IsDirectory(const std::string& path) {
 }
 
 // Where the rules come from: the configuration, as the daemon reads it
-// (rules.shipped, rules.paths, rules.max_scan_bytes); paths given on the
+// (rules.shipped, rules.paths, rules.max_scan_bytes, the [mime] limits);
+// paths given on the
 // command line replace rules.paths, and --no-shipped leaves out the rules
 // built into the binary.
 struct RuleSelection {
@@ -75,6 +76,7 @@ struct ResolvedRules {
   std::vector<std::string> paths;
   bool explicit_paths = false;
   rules::EngineOptions engine;
+  mime::MimeLimits mime_limits;
 };
 
 Result<ResolvedRules> Resolve(const RuleSelection& selection) {
@@ -89,6 +91,7 @@ Result<ResolvedRules> Resolve(const RuleSelection& selection) {
   if (config->rules.max_scan_bytes > 0) {
     r.engine.max_scan_bytes = config->rules.max_scan_bytes;
   }
+  r.mime_limits = gateway::MimeLimitsOf(*config);
   return r;
 }
 
@@ -403,9 +406,11 @@ Status DeriveDirection(TestOptions& opt) {
   return Status::Ok();
 }
 
-// Loads and compiles the rules for `rules test`; `summary` says where from.
+// Loads and compiles the rules for `rules test`; `summary` says where from,
+// `limits` are the MIME adapter's limits of the same configuration.
 Result<std::shared_ptr<const CompiledRules>> LoadForTest(
-    const RuleSelection& selection, std::string& summary) {
+    const RuleSelection& selection, std::string& summary,
+    mime::MimeLimits& limits) {
   Result<ResolvedRules> resolved = Resolve(selection);
   if (!resolved.ok()) return resolved.status();
   if (resolved->explicit_paths) {
@@ -431,6 +436,7 @@ Result<std::shared_ptr<const CompiledRules>> LoadForTest(
     if (!f.starts_with("(built-in)/")) ++files;
   }
   summary = SourcesSummary(builtin, files);
+  limits = resolved->mime_limits;
   return rules::CompileRules(std::move(*list), resolved->engine);
 }
 
@@ -545,6 +551,7 @@ struct Classified {
 };
 
 Classified Classify(const Input& input, const CompiledRules& compiled,
+                    const mime::MimeLimits& limits,
                     const rules::EnvelopeContext& envelope) {
   Classified c;
   c.path = input.path;
@@ -564,12 +571,17 @@ Classified Classify(const Input& input, const CompiledRules& compiled,
                           "header field)");
     return c;
   }
-  Result<MessageText> text = mime::ExtractMessageText(*raw);
+  Result<MessageText> text = mime::ExtractMessageText(*raw, limits);
   if (!text.ok()) {
+    // As lib/gateway/process.cc answers: a [mime] limit is a reject,
+    // anything else a tempfail.
+    const bool limit = text.status().code() == StatusCode::kResourceExhausted;
     c.status =
         Status(text.status().code(),
                input.path + ": cannot classify: " + text.status().message() +
-                   " (the daemon would tempfail this message)");
+                   (limit ? " (the daemon would reject this message: "
+                            "554 5.6.0, see the [mime] limits)"
+                          : " (the daemon would tempfail this message)"));
     return c;
   }
   if (!envelope.sender.empty()) {
@@ -713,8 +725,9 @@ int TestImpl(const std::vector<std::string>& args, CommandIo& io) {
     return kExitConfig;
   }
   std::string sources;
+  mime::MimeLimits limits;
   Result<std::shared_ptr<const CompiledRules>> compiled =
-      LoadForTest(opt.rules, sources);
+      LoadForTest(opt.rules, sources, limits);
   if (!compiled.ok()) {
     fprintf(io.err, "%s\n", Printable(compiled.status().message()).c_str());
     return kExitConfig;
@@ -730,7 +743,7 @@ int TestImpl(const std::vector<std::string>& args, CommandIo& io) {
             EnvelopeLine(opt).c_str());
   }
   for (const Input& input : inputs) {
-    Classified c = Classify(input, rules, opt.envelope);
+    Classified c = Classify(input, rules, limits, opt.envelope);
     if (!c.status.ok()) ++failed;
     if (opt.json) {
       messages.push_back(ToJson(c));

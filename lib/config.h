@@ -43,6 +43,13 @@ struct Config {
     std::vector<std::string> paths;  // rule files and directories, in order
     uint64_t max_scan_bytes = 0;     // text classified per message
   } rules;
+  struct Mime {  // bounds of the MIME adapter (lib/mime/mime_limits.h)
+    int64_t max_depth = 0;                // multipart/message nesting
+    int64_t max_parts = 0;                // entities per message
+    uint64_t max_header_bytes = 0;        // one entity's header block
+    uint64_t max_header_field_bytes = 0;  // one field, as text classified
+    uint64_t max_part_bytes = 0;          // decoded bytes of one part
+  } mime;
   struct Gateway {
     std::vector<std::string> internal_domains;   // our mail domains
     std::vector<std::string> internal_networks;  // CIDR blocks of our clients

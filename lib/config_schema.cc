@@ -53,6 +53,7 @@ using M = Config::Milter;
 using S = Config::Spool;
 using L = Config::Log;
 using R = Config::Rules;
+using Mi = Config::Mime;
 using G = Config::Gateway;
 using St = Config::Store;
 using E = Config::Envelope;
@@ -135,6 +136,26 @@ const std::array kSchema = {
            "Decoded text bytes classified per message.", "", 1024, 16 * kGiB,
            &SetField<&Config::rules, &R::max_scan_bytes>,
            &GetField<&Config::rules, &R::max_scan_bytes>},
+    KeyDef{"mime.max_depth", ValueType::kInteger, "20", true,
+           "Deepest nesting of multiparts and attached messages inspected.", "",
+           1, 100, &SetField<&Config::mime, &Mi::max_depth>,
+           &GetField<&Config::mime, &Mi::max_depth>},
+    KeyDef{"mime.max_parts", ValueType::kInteger, "500", true,
+           "Most MIME entities in a message inspected.", "", 1, 100000,
+           &SetField<&Config::mime, &Mi::max_parts>,
+           &GetField<&Config::mime, &Mi::max_parts>},
+    KeyDef{"mime.max_header_bytes", ValueType::kSize, "256K", true,
+           "Largest header block of one MIME entity.", "", 1024, 64 << 20,
+           &SetField<&Config::mime, &Mi::max_header_bytes>,
+           &GetField<&Config::mime, &Mi::max_header_bytes>},
+    KeyDef{"mime.max_header_field_bytes", ValueType::kSize, "64K", true,
+           "Bytes of one header field classified; the rest is cut.", "", 256,
+           64 << 20, &SetField<&Config::mime, &Mi::max_header_field_bytes>,
+           &GetField<&Config::mime, &Mi::max_header_field_bytes>},
+    KeyDef{"mime.max_part_bytes", ValueType::kSize, "32M", true,
+           "Decoded bytes of one part classified; the rest is cut.", "", 1024,
+           16 * kGiB, &SetField<&Config::mime, &Mi::max_part_bytes>,
+           &GetField<&Config::mime, &Mi::max_part_bytes>},
     KeyDef{"gateway.internal_domains", ValueType::kList, "", true,
            "Mail domains that are ours; a leading dot means subdomains.", "", 0,
            0, &SetField<&Config::gateway, &G::internal_domains>,

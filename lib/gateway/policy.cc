@@ -7,8 +7,33 @@
 
 namespace seal::gateway {
 
+mime::MimeLimits MimeLimitsOf(const Config& config) {
+  mime::MimeLimits limits;
+  if (config.mime.max_depth > 0) {
+    limits.max_depth = static_cast<size_t>(config.mime.max_depth);
+  }
+  if (config.mime.max_parts > 0) {
+    limits.max_parts = static_cast<size_t>(config.mime.max_parts);
+  }
+  if (config.mime.max_header_bytes > 0) {
+    limits.max_header_bytes = static_cast<size_t>(config.mime.max_header_bytes);
+  }
+  if (config.mime.max_header_field_bytes > 0) {
+    limits.max_header_field_bytes =
+        static_cast<size_t>(config.mime.max_header_field_bytes);
+  }
+  if (config.mime.max_part_bytes > 0) {
+    limits.max_decoded_bytes = static_cast<size_t>(config.mime.max_part_bytes);
+  }
+  if (config.rules.max_scan_bytes > 0) {
+    limits.max_scan_bytes = static_cast<size_t>(config.rules.max_scan_bytes);
+  }
+  return limits;
+}
+
 Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config) {
   auto policy = std::make_shared<Policy>();
+  policy->mime_limits = MimeLimitsOf(config);
   std::vector<rules::RuleSource> first;
   if (config.rules.shipped) first = rules::ShippedRuleSources();
   Result<rules::RuleList> list = rules::LoadRulePaths(

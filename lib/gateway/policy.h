@@ -1,7 +1,8 @@
 // Policy: what a Snapshot carries besides the config, built once per start
 // or reload by BuildPolicy and then shared read-only by every transaction:
-// the compiled rules, the parsed internal networks, the reinjection target,
-// the envelope templates and the portal key ring.
+// the compiled rules, the MIME adapter's limits, the parsed internal
+// networks, the reinjection target, the envelope templates and the portal
+// key ring.
 // A reload whose rules, networks or templates fail to build fails as a
 // whole (file:line in the error) and the running Policy stays.
 // Thread-safety: immutable once built.
@@ -19,6 +20,7 @@
 #include "lib/gateway/failure_policy.h"
 #include "lib/gateway/networks.h"
 #include "lib/gateway/smtp_client.h"
+#include "lib/mime/mime_limits.h"
 #include "lib/rules/compiled_rules.h"
 #include "lib/status.h"
 
@@ -28,6 +30,7 @@ struct Policy {
   std::shared_ptr<const rules::CompiledRules> rules;
   std::vector<std::string> rule_files;  // what was loaded, for the log
   std::vector<std::string> rule_notes;  // e.g. a missing directory
+  mime::MimeLimits mime_limits;         // [mime] and rules.max_scan_bytes
   std::vector<Cidr> internal_networks;
   std::optional<SmtpTarget> reinject;  // unset: no notices, no envelopes
   std::shared_ptr<const envelope::EnvelopeTemplates> templates;
@@ -40,6 +43,11 @@ struct Policy {
 };
 
 Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config);
+
+// The MIME adapter's limits of `config`: the [mime] keys, and
+// rules.max_scan_bytes as the text cap (so the extractor never stops
+// before the engine does). Used by BuildPolicy and by sealctl rules test.
+mime::MimeLimits MimeLimitsOf(const Config& config);
 
 }  // namespace seal::gateway
 

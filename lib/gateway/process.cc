@@ -101,9 +101,12 @@ class Processor {
     raw_ = raw;
     parts_ = &parts;
 
-    Result<MessageText> text = mime::ExtractMessageText(raw);
+    Result<MessageText> text =
+        mime::ExtractMessageText(raw, policy_.mime_limits);
     if (!text.ok()) {
       if (text.status().code() == StatusCode::kResourceExhausted) {
+        // A [mime] limit: retrying cannot help, so a clear reject.
+        t_.log().Warning() << "cannot inspect: " << text.status().message();
         verb_ = "rejected";
         detail_ = "reason=structure-too-complex";
         return Verdict::Reject("554", "5.6.0",

@@ -135,7 +135,8 @@ TEST_CASE("bad configs fail with file:line:column and a clear reason") {
        StatusCode::kInvalidArgument},
       {"[nonsense]\nfoo = 1\n",
        "bad.conf:1:2: unknown section [nonsense] (sections: [milter] [spool] "
-       "[log] [rules] [gateway] [store] [envelope] [portal] [inbound] [ca])",
+       "[log] [rules] [mime] [gateway] [store] [envelope] [portal] [inbound] "
+       "[ca])",
        StatusCode::kInvalidArgument},
       {"[inbound]\ntag_encrypted = \"[a]\\r\\nBcc: x@y\"\n",
        "inbound.tag_encrypted: value must be a single line",

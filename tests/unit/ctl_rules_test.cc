@@ -451,8 +451,9 @@ TEST_CASE("rules test on the golden MIME corpus") {
   CHECK(c.rc == kExitFailure);
   CHECK_THAT(c.err, Catch::Contains("malformed_huge_part_count.eml: cannot "
                                     "classify: message has more than 500 "
-                                    "MIME parts (the daemon would tempfail "
-                                    "this message)\n"));
+                                    "MIME parts (the daemon would reject "
+                                    "this message: 554 5.6.0, see the [mime] "
+                                    "limits)\n"));
   CHECK_THAT(c.err, Catch::Contains("malformed_depth_bomb.eml: cannot "
                                     "classify: MIME nesting deeper than 20"));
   CHECK_THAT(c.out, Catch::Contains("/sample_simple_text.eml:\n"));
@@ -521,11 +522,13 @@ TEST_CASE("rules test: text beyond the MIME scan cap is reported") {
   TempDir dir;
   std::string body;
   const std::string line = "nothing to see here, just filler text\n";
-  while (body.size() <= (16u << 20)) body += line;
+  while (body.size() <= 2048) body += line;
   std::string eml = dir.Write(
-      "big.eml", "Subject: big\n\n" + body + "ssn 123-45-6789 at the end\n");
-  Captured c = RunRules(
-      {"rules", "test", "--no-shipped", "--rules", kShippedRules, eml});
+      "late.eml", "Subject: big\n\n" + body + "ssn 123-45-6789 at the end\n");
+  const std::string capped =
+      dir.Write("capped.conf", "[rules]\nmax_scan_bytes = \"1K\"\n");
+  Captured c = RunCaptured({"rules", "test", "-c", capped, "--no-shipped",
+                            "--rules", kShippedRules, eml});
   INFO(c.err);
   CHECK(c.rc == kExitOk);
   CHECK_THAT(c.out, Catch::Contains("(truncated: some text was not "
@@ -533,6 +536,24 @@ TEST_CASE("rules test: text beyond the MIME scan cap is reported") {
   CHECK_THAT(c.out, Catch::Contains("  note: the MIME scan cap cut the "
                                     "message text"));
   CHECK_THAT(c.out, !Catch::Contains("us-ssn"));
+  CHECK_THAT(RunRules({"rules", "test", eml}).out,
+             Catch::Contains("fired: us-ssn"));
+}
+
+TEST_CASE("rules test: the default scan cap is rules.max_scan_bytes (32M)") {
+  // The MIME adapter once stopped at its own 16M whatever the config said.
+  TempDir dir;
+  std::string body;
+  const std::string line = "nothing to see here, just filler text\n";
+  while (body.size() <= (16u << 20)) body += line;
+  std::string eml = dir.Write(
+      "big.eml", "Subject: big\n\n" + body + "ssn 123-45-6789 at the end\n");
+  Captured c = RunRules(
+      {"rules", "test", "--no-shipped", "--rules", kShippedRules, eml});
+  INFO(c.err);
+  CHECK(c.rc == kExitOk);
+  CHECK_THAT(c.out, Catch::Contains("fired: us-ssn"));
+  CHECK_THAT(c.out, !Catch::Contains("truncated"));
 }
 
 TEST_CASE("rules test: usage and rule errors") {
@@ -639,6 +660,21 @@ TEST_CASE("rules check/test use the built-in rules and rules.paths") {
   };
   CHECK(body(builtin.out) == body(files.out));
   CHECK_THAT(builtin.out, Catch::Contains("fired: us-ssn"));
+
+  // The [mime] limits of the configuration apply: two parts are too many.
+  const std::string two_parts = dir.Write(
+      "two.eml",
+      "Subject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+      "boundary=b\r\n\r\n--b\r\n\r\none\r\n--b\r\n\r\ntwo\r\n"
+      "--b--\r\n");
+  const std::string strict =
+      dir.Write("strict.conf", "[mime]\nmax_parts = 2\n");
+  Captured limited = RunCaptured({"rules", "test", "-c", strict, two_parts});
+  CHECK(limited.rc == kExitFailure);
+  CHECK_THAT(limited.err,
+             Catch::Contains("two.eml: cannot classify: message has more "
+                             "than 2 MIME parts (the daemon would reject"));
+  CHECK(RunRules({"rules", "test", two_parts}).rc == kExitOk);
 
   // No rules at all.
   const std::string none =

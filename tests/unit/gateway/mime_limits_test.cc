@@ -1,0 +1,236 @@
+// The [mime] limits of the configuration reach the MIME adapter: the
+// Policy carries them (MimeLimitsOf), ProcessMessage rejects a message
+// beyond a structural limit with 554 5.6.0 and a warning naming the limit,
+// and a content limit cuts text ("truncated=yes") without refusing mail.
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "lib/config.h"
+#include "lib/gateway/policy.h"
+#include "lib/gateway/process.h"
+#include "lib/log.h"
+#include "lib/snapshot.h"
+
+namespace seal::gateway {
+namespace {
+
+class CaptureSink final : public LogSink {
+ public:
+  void Write(LogLevel level, std::string_view line) override {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.emplace_back(std::string(LogLevelName(level)) + " " +
+                       std::string(line));
+  }
+  std::string All() {
+    std::lock_guard<std::mutex> lock(mu);
+    std::string all;
+    for (const std::string& l : lines) all += l + "\n";
+    return all;
+  }
+  std::mutex mu;
+  std::vector<std::string> lines;
+};
+
+struct CaptureScope {
+  CaptureScope() : sink(std::make_shared<CaptureSink>()) {
+    SetLogSink(sink);
+    SetLogLevel(LogLevel::kInfo);
+  }
+  ~CaptureScope() { SetLogSink(MakeStderrSink("sealmilter")); }
+  std::shared_ptr<CaptureSink> sink;
+};
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/seal-mimelim-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    dir_ = tmpl;
+  }
+  ~TempDir() {
+    unlink((dir_ + "/rules.toml").c_str());
+    unlink((dir_ + "/sealmilter.conf").c_str());
+    rmdir(dir_.c_str());
+  }
+  const std::string& path() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+// A daemon on `conf_text` (a sealmilter.conf) with one rule that asks for
+// a reject when the body says REJECT-ME: a message the adapter cuts short
+// is accepted only because the rule never saw the word.
+struct Daemon {
+  Daemon(const TempDir& dir, const std::string& conf_text) {
+    std::ofstream(dir.path() + "/rules.toml") << R"(
+[[rule]]
+id = "stop"
+description = "stop"
+scopes = "body"
+patterns = 'REJECT-ME'
+action = "reject"
+)";
+    std::ofstream(dir.path() + "/sealmilter.conf") << conf_text;
+    Result<Config> config =
+        LoadConfig(ConfigSource{dir.path() + "/sealmilter.conf", true});
+    INFO(config.status().ToString());
+    REQUIRE(config.ok());
+    config->rules.shipped = false;
+    config->rules.paths = {dir.path() + "/rules.toml"};
+    config->spool.directory = dir.path();
+    auto policy = BuildPolicy(*config);
+    INFO(policy.status().ToString());
+    REQUIRE(policy.ok());
+    snapshot = std::make_shared<Snapshot>();
+    snapshot->config = *config;
+    snapshot->policy = *policy;
+  }
+  Outcome Run(const std::string& raw) {
+    Transaction t(snapshot, Logger("s1/4M1"));
+    t.envelope().sender = "alice@example.com";
+    t.envelope().recipients = {"bob@example.org"};
+    REQUIRE(t.spool().Append(raw).ok());
+    ConnectionInfo c;
+    c.client_addr = "192.0.2.9";
+    return ProcessMessage(t, c, Services());
+  }
+  std::shared_ptr<Snapshot> snapshot;
+};
+
+// A multipart/mixed message with `parts` text parts (parts + 1 entities).
+std::string Multipart(int parts, const std::string& last_text) {
+  std::string m =
+      "Subject: s\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n";
+  for (int i = 0; i < parts; ++i) {
+    m += "--b\r\nContent-Type: text/plain\r\n\r\n";
+    m += i + 1 == parts ? last_text : "part " + std::to_string(i);
+    m += "\r\n";
+  }
+  return m + "--b--\r\n";
+}
+
+// `levels` nested multiparts around one text part.
+std::string Nested(int levels) {
+  std::string head = "Subject: s\r\nMIME-Version: 1.0\r\n";
+  std::string tail;
+  for (int i = 0; i < levels; ++i) {
+    const std::string b = "b" + std::to_string(i);
+    head += "Content-Type: multipart/mixed; boundary=\"" + b + "\"\r\n\r\n--" +
+            b + "\r\n";
+    tail = "\r\n--" + b + "--\r\n" + tail;
+  }
+  return head + "Content-Type: text/plain\r\n\r\nhello" + tail;
+}
+
+TEST_CASE("MimeLimitsOf: the [mime] keys and rules.max_scan_bytes") {
+  Result<Config> defaults = ParseConfig("", "test");
+  REQUIRE(defaults.ok());
+  mime::MimeLimits d = MimeLimitsOf(*defaults);
+  CHECK(d.max_depth == 20);
+  CHECK(d.max_parts == 500);
+  CHECK(d.max_header_bytes == 256 * 1024);
+  CHECK(d.max_header_field_bytes == 64 * 1024);
+  CHECK(d.max_decoded_bytes == 32u << 20);
+  // The extractor's text cap is the engine's, so neither stops first.
+  CHECK(d.max_scan_bytes == 32u << 20);
+
+  Result<Config> set = ParseConfig(
+      "[mime]\nmax_depth = 3\nmax_parts = 7\nmax_header_bytes = \"2K\"\n"
+      "max_header_field_bytes = 300\nmax_part_bytes = \"4K\"\n"
+      "[rules]\nmax_scan_bytes = \"64M\"\n",
+      "test");
+  INFO(set.status().ToString());
+  REQUIRE(set.ok());
+  mime::MimeLimits s = MimeLimitsOf(*set);
+  CHECK(s.max_depth == 3);
+  CHECK(s.max_parts == 7);
+  CHECK(s.max_header_bytes == 2048);
+  CHECK(s.max_header_field_bytes == 300);
+  CHECK(s.max_decoded_bytes == 4096);
+  CHECK(s.max_scan_bytes == 64u << 20);
+  // Untouched limits keep the adapter's own defaults (a Config{} built in
+  // code has zeros).
+  CHECK(MimeLimitsOf(Config{}).max_parts == mime::MimeLimits().max_parts);
+
+  for (const char* bad :
+       {"[mime]\nmax_depth = 0\n", "[mime]\nmax_depth = 101\n",
+        "[mime]\nmax_parts = 0\n", "[mime]\nmax_parts = \"many\"\n",
+        "[mime]\nmax_header_bytes = \"100\"\n",
+        "[mime]\nmax_part_bytes = \"17G\"\n", "[mime]\nmax_nesting = 3\n"}) {
+    INFO(bad);
+    Result<Config> c = ParseConfig(bad, "test");
+    CHECK_FALSE(c.ok());
+    CHECK_THAT(c.status().message(), Catch::Contains("test:"));
+  }
+}
+
+TEST_CASE("ProcessMessage: too many parts or too deep is a clear reject") {
+  CaptureScope capture;
+  TempDir dir;
+  Daemon strict(dir, "[mime]\nmax_parts = 5\nmax_depth = 3\n");
+  Daemon relaxed(dir, "");
+
+  // 4 text parts + the container = 5 entities: inspected; 5 + 1: refused.
+  Outcome ok = strict.Run(Multipart(4, "fine"));
+  CHECK(ok.verdict.kind == Verdict::Kind::kAccept);
+  Outcome over = strict.Run(Multipart(5, "fine"));
+  CHECK(over.verdict.kind == Verdict::Kind::kReject);
+  CHECK(over.verdict.smtp_code == "554");
+  CHECK(over.verdict.enhanced_code == "5.6.0");
+  CHECK_THAT(over.verdict.text, Catch::Contains("too complex"));
+  CHECK(over.plan.empty());
+  const std::string log = capture.sink->All();
+  CHECK_THAT(log, Catch::Contains("reason=structure-too-complex"));
+  CHECK_THAT(log, Catch::Contains("more than 5"));
+  // The default limits inspect the same message (and find the rule's word).
+  CHECK(relaxed.Run(Multipart(5, "fine")).verdict.kind ==
+        Verdict::Kind::kAccept);
+  CHECK(relaxed.Run(Multipart(5, "REJECT-ME")).verdict.smtp_code == "550");
+
+  CHECK(strict.Run(Nested(3)).verdict.kind == Verdict::Kind::kAccept);
+  Outcome deep = strict.Run(Nested(4));
+  CHECK(deep.verdict.kind == Verdict::Kind::kReject);
+  CHECK(deep.verdict.enhanced_code == "5.6.0");
+  CHECK(relaxed.Run(Nested(4)).verdict.kind == Verdict::Kind::kAccept);
+}
+
+TEST_CASE("ProcessMessage: a header block over mime.max_header_bytes") {
+  CaptureScope capture;
+  TempDir dir;
+  Daemon strict(dir, "[mime]\nmax_header_bytes = \"1K\"\n");
+  std::string raw = "Subject: s\r\n";
+  for (int i = 0; i < 40; ++i)
+    raw += "X-Filler: " + std::string(40, 'x') + "\r\n";
+  raw += "\r\nbody\r\n";
+  Outcome out = strict.Run(raw);
+  CHECK(out.verdict.kind == Verdict::Kind::kReject);
+  CHECK(out.verdict.enhanced_code == "5.6.0");
+  CHECK_THAT(capture.sink->All(), Catch::Contains("header block larger"));
+}
+
+TEST_CASE("ProcessMessage: mime.max_part_bytes cuts text, refuses nothing") {
+  CaptureScope capture;
+  TempDir dir;
+  Daemon strict(dir, "[mime]\nmax_part_bytes = \"1K\"\n");
+  const std::string late =
+      "Subject: s\r\n\r\n" + std::string(3000, 'a') + " REJECT-ME\r\n";
+  Outcome cut = strict.Run(late);
+  // The word is past the part's 1K: not seen, said in the log line.
+  CHECK(cut.verdict.kind == Verdict::Kind::kAccept);
+  CHECK_THAT(capture.sink->All(), Catch::Contains("truncated=yes"));
+  const std::string early =
+      "Subject: s\r\n\r\nREJECT-ME " + std::string(3000, 'a') + "\r\n";
+  CHECK(strict.Run(early).verdict.kind == Verdict::Kind::kReject);
+}
+
+}  // namespace
+}  // namespace seal::gateway
