@@ -142,8 +142,14 @@ class Processor {
     Result<rules::Evaluation> eval =
         rules::Evaluate(*policy_.rules, *text, ctx);
     if (!eval.ok()) {
-      // RE2 out of memory and the like: cannot decide, never "no match".
-      return t_.Fail(eval.status(), "classification");
+      // RE2 out of DFA memory and the like: cannot decide, so neither "no
+      // match" nor a permanent refusal (Transaction::Fail would answer
+      // kResourceExhausted with 552): always a tempfail.
+      t_.log().Warning() << "classification: " << eval.status().ToString()
+                         << "; answering 451 4.3.0";
+      detail_ = "reason=cannot-decide";
+      return Verdict::Tempfail(
+          "Message content filter unavailable, try again later");
     }
     truncated_ = eval->truncated;
     // Released by an administrator: each held recipient gets the treatment

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lib/rules/scope_matcher.h"
+#include "tests/unit/rules/failing_matcher.h"
 #include "tests/unit/rules/rules_test_util.h"
 
 namespace seal::rules {
@@ -472,44 +473,13 @@ TEST_CASE("RE2::Set errors are 'cannot decide', never 'no match'") {
             .code() == StatusCode::kResourceExhausted);
 }
 
-// A real RE2::Set whose Match then reports what RE2 reports when its DFA runs
-// out of memory. RE2 2022-06-01 cannot be driven into that state after a
-// successful Compile (see scope_matcher.h), so the failure is injected here
-// at the one place RE2 would produce it.
-class OutOfMemoryMatcher final : public ScopeMatcher {
- public:
-  OutOfMemoryMatcher(std::unique_ptr<ScopeMatcher> real, Scope scope,
-                     int64_t budget)
-      : real_(std::move(real)), scope_(scope), budget_(budget) {}
-  Status Match(std::string_view text, std::vector<int>& hits) const override {
-    SEAL_RETURN_IF_ERROR(real_->Match(text, hits));
-    hits.clear();
-    return InterpretSetMatch(false, re2::RE2::Set::kOutOfMemory, scope_,
-                             budget_);
-  }
-
- private:
-  std::unique_ptr<ScopeMatcher> real_;
-  Scope scope_;
-  int64_t budget_;
-};
-
 TEST_CASE("a DFA out-of-memory while scanning makes Evaluate fail") {
   Result<RuleList> list = ParseRuleSources({{"t.toml", kSsnRule}});
   REQUIRE(list.ok());
   EngineOptions options;
   options.dfa_memory_budget = 1 << 20;
-  MatcherFactory failing =
-      [](Scope scope, const std::vector<std::string>& patterns,
-         int64_t budget) -> Result<std::unique_ptr<ScopeMatcher>> {
-    Result<std::unique_ptr<ScopeMatcher>> real =
-        MakeSetMatcher(scope, patterns, budget);
-    if (!real.ok()) return real.status();
-    if (scope != Scope::kAttachmentText) return std::move(*real);
-    return std::unique_ptr<ScopeMatcher>(
-        new OutOfMemoryMatcher(std::move(*real), scope, budget));
-  };
-  auto compiled = CompileRules(std::move(*list), options, failing);
+  auto compiled = CompileRules(std::move(*list), options,
+                               testing::OutOfMemoryIn(Scope::kAttachmentText));
   REQUIRE(compiled.ok());
   // The body alone is fine; text in the failing scope is not, even when the
   // body already decided the message would be encrypted.

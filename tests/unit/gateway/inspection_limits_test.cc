@@ -1,7 +1,9 @@
-// The [mime] limits of the configuration reach the MIME adapter: the
-// Policy carries them (MimeLimitsOf), ProcessMessage rejects a message
-// beyond a structural limit with 554 5.6.0 and a warning naming the limit,
-// and a content limit cuts text ("truncated=yes") without refusing mail.
+// What the gateway answers when a message cannot be fully inspected: the
+// [mime] limits of the configuration reach the MIME adapter (MimeLimitsOf
+// in the Policy), a message beyond a structural limit is rejected with
+// 554 5.6.0 and a warning naming the limit, a content limit cuts text
+// ("truncated=yes") without refusing mail, and a rule engine that cannot
+// decide (RE2 out of DFA memory) makes a tempfail, never a pass or a 5xx.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -16,7 +18,10 @@
 #include "lib/gateway/policy.h"
 #include "lib/gateway/process.h"
 #include "lib/log.h"
+#include "lib/rules/compiled_rules.h"
+#include "lib/rules/rule_files.h"
 #include "lib/snapshot.h"
+#include "tests/unit/rules/failing_matcher.h"
 
 namespace seal::gateway {
 namespace {
@@ -230,6 +235,35 @@ TEST_CASE("ProcessMessage: mime.max_part_bytes cuts text, refuses nothing") {
   const std::string early =
       "Subject: s\r\n\r\nREJECT-ME " + std::string(3000, 'a') + "\r\n";
   CHECK(strict.Run(early).verdict.kind == Verdict::Kind::kReject);
+}
+
+TEST_CASE("ProcessMessage: RE2 out of DFA memory is a tempfail") {
+  CaptureScope capture;
+  TempDir dir;
+  Daemon d(dir, "");
+  // The same rules, with a body matcher that fails as RE2 does.
+  Result<rules::RuleList> list =
+      rules::LoadRulePaths({dir.path() + "/rules.toml"});
+  REQUIRE(list.ok());
+  auto failing =
+      rules::CompileRules(std::move(*list), rules::EngineOptions(),
+                          rules::testing::OutOfMemoryIn(Scope::kBody));
+  REQUIRE(failing.ok());
+  auto policy = std::make_shared<Policy>(*d.snapshot->policy);
+  policy->rules = *failing;
+  d.snapshot->policy = policy;
+  for (const char* body : {"hello", "REJECT-ME"}) {
+    INFO(body);
+    Outcome out = d.Run(std::string("Subject: s\r\n\r\n") + body + "\r\n");
+    CHECK(out.verdict.kind == Verdict::Kind::kTempfail);
+    CHECK(out.verdict.smtp_code == "451");
+    CHECK(out.verdict.enhanced_code == "4.3.0");
+    CHECK(out.plan.empty());
+  }
+  const std::string log = capture.sink->All();
+  CHECK_THAT(log, Catch::Contains("tempfailed: "));
+  CHECK_THAT(log, Catch::Contains("reason=cannot-decide"));
+  CHECK_THAT(log, Catch::Contains("ran out of DFA memory"));
 }
 
 }  // namespace
