@@ -6,29 +6,12 @@
 
 #include "lib/log.h"
 #include "lib/session.h"
+#include "tests/unit/capture_log.h"
 
 namespace seal {
 namespace {
 
-class CaptureSink final : public LogSink {
- public:
-  void Write(LogLevel level, std::string_view line) override {
-    std::lock_guard<std::mutex> lock(mu);
-    lines.emplace_back(std::string(LogLevelName(level)) + " " +
-                       std::string(line));
-  }
-  std::mutex mu;
-  std::vector<std::string> lines;
-};
-
-struct CaptureScope {
-  CaptureScope() : sink(std::make_shared<CaptureSink>()) {
-    SetLogSink(sink);
-    SetLogLevel(LogLevel::kInfo);
-  }
-  ~CaptureScope() { SetLogSink(MakeStderrSink("sealmilter")); }
-  std::shared_ptr<CaptureSink> sink;
-};
+using testing::CaptureScope;
 
 TEST_CASE("log lines carry context, respect the level, are sanitised") {
   CaptureScope capture;

@@ -21,36 +21,13 @@
 #include "lib/rules/compiled_rules.h"
 #include "lib/rules/rule_files.h"
 #include "lib/snapshot.h"
+#include "tests/unit/capture_log.h"
 #include "tests/unit/rules/failing_matcher.h"
 
 namespace seal::gateway {
 namespace {
 
-class CaptureSink final : public LogSink {
- public:
-  void Write(LogLevel level, std::string_view line) override {
-    std::lock_guard<std::mutex> lock(mu);
-    lines.emplace_back(std::string(LogLevelName(level)) + " " +
-                       std::string(line));
-  }
-  std::string All() {
-    std::lock_guard<std::mutex> lock(mu);
-    std::string all;
-    for (const std::string& l : lines) all += l + "\n";
-    return all;
-  }
-  std::mutex mu;
-  std::vector<std::string> lines;
-};
-
-struct CaptureScope {
-  CaptureScope() : sink(std::make_shared<CaptureSink>()) {
-    SetLogSink(sink);
-    SetLogLevel(LogLevel::kInfo);
-  }
-  ~CaptureScope() { SetLogSink(MakeStderrSink("sealmilter")); }
-  std::shared_ptr<CaptureSink> sink;
-};
+using testing::CaptureScope;
 
 class TempDir {
  public:
