@@ -29,7 +29,7 @@ CONFIG_ERRORS = [
      3, 1, r"unknown key 'log\.zzzzzzzz'$"),
     ("unknown section", "[nope]\nx = 1\n", 1, 2,
      r"unknown section \[nope\] \(sections: \[milter\] \[spool\] \[log\] "
-     r"\[rules\] \[gateway\] \[store\] \[envelope\] \[portal\] \[inbound\] \[ca\]\)"),
+     r"\[rules\] \[mime\] \[gateway\] \[store\] \[envelope\] \[portal\] \[inbound\] \[ca\]\)"),
     ("unknown subsection", "[milter.sub]\nx = 1\n", 1, 9,
      r"unknown section \[milter\.sub\]"),
     ("section given a value", "milter = 1\n", 1, 1,
