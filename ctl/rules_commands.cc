@@ -62,9 +62,8 @@ bool IsDirectory(const std::string& path) {
 
 // Where the rules come from: the configuration, as the daemon reads it
 // (rules.shipped, rules.paths, rules.max_scan_bytes, the [mime] limits);
-// paths given on the
-// command line replace rules.paths, and --no-shipped leaves out the rules
-// built into the binary.
+// paths given on the command line replace rules.paths, and --no-shipped
+// leaves out the rules built into the binary.
 struct RuleSelection {
   ConfigSource config;             // -c FILE
   bool no_shipped = false;         // --no-shipped
