@@ -197,8 +197,31 @@ bool CheckRest(std::string_view s, size_t i, bool sanitize, bool& replaced,
 }  // namespace
 
 bool IsValidUtf8(std::string_view bytes) {
+  // Header names, values and addresses are nearly always ASCII: skip it
+  // eight bytes at a time, the last few as the final eight bytes. A byte
+  // loop here was a tenth of the header cost of a small message
+  // (bench/classify_bench).
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  const size_t size = bytes.size();
   size_t i = 0;
-  while (i < bytes.size()) {
+  uint64_t word;
+  while (i + 8 <= size) {
+    std::memcpy(&word, bytes.data() + i, 8);
+    if ((word & kHigh) != 0) break;
+    i += 8;
+  }
+  if (i + 8 > size && size >= 8) {  // the tail, as the last eight bytes
+    std::memcpy(&word, bytes.data() + size - 8, 8);
+    if ((word & kHigh) == 0) return true;
+  }
+  while (i < size) {
+    if (i + 8 <= size) {
+      std::memcpy(&word, bytes.data() + i, 8);
+      if ((word & kHigh) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     if (static_cast<unsigned char>(bytes[i]) < 0x80) {
       ++i;
       continue;
@@ -359,6 +382,11 @@ bool CharsetConverter::ToScanText(std::string_view bytes,
   }
   const char* s = bytes.data();
   const size_t n = bytes.size();
+  if (n == 0) {  // no buffer to allocate for an empty body
+    out.clear();
+    if (nul != nullptr) *nul = false;
+    return true;
+  }
   // Room for the text as long as the input (up to the cap), and 16 more;
   // only NUL and invalid bytes make it longer (one byte to three).
   size_t cap = (n < stop_after ? n : stop_after) + 16;

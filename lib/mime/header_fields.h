@@ -20,17 +20,42 @@ struct HeaderField {
 };
 
 // Name as written ("Content-Type").
-std::string_view FieldName(std::string_view message, const HeaderField& f);
+inline std::string_view FieldName(std::string_view message,
+                                  const HeaderField& f) {
+  return message.substr(f.begin, f.name_end - f.begin);
+}
 // Value as written, folds (CRLF + WSP) included.
-std::string_view FieldRawValue(std::string_view message, const HeaderField& f);
+inline std::string_view FieldRawValue(std::string_view message,
+                                      const HeaderField& f) {
+  return message.substr(f.value_begin, f.value_end - f.value_begin);
+}
 // Unfolds (drops every CR and LF) and trims spaces and tabs at both ends.
 std::string UnfoldValue(std::string_view raw_value);
 // The same text as UnfoldValue, without a copy when the value is not folded
 // (the common case): a view into `raw_value`, else into `storage`, which
 // then holds the unfolded value. Valid while both live.
 std::string_view UnfoldedView(std::string_view raw_value, std::string& storage);
-// ASCII case-insensitive comparison of field names.
-bool NameEquals(std::string_view a, std::string_view b);
+// True when `raw_value` is US-ASCII without NUL, CR, LF or '=': then
+// UnfoldedView only trims it (TrimBlanks), it holds no encoded-word, and it
+// is valid UTF-8 without NUL, so every decoder returns it as it is. Most
+// header fields are like that; the text extractor skips those passes
+// for them.
+bool IsPlainFieldText(std::string_view raw_value);
+// Without the spaces and tabs at both ends.
+std::string_view TrimBlanks(std::string_view v);
+// ASCII case-insensitive comparison of field names. Inline: the parser and
+// the text extractor call it for every field against several names, and
+// most calls end at the length test.
+inline bool NameEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
 // If `line` (without its line break) starts a header field, returns the
 // name length and sets *colon to the index of the ':'. Else returns 0.
 // A name is printable US-ASCII except ':'; WSP before ':' is tolerated
