@@ -15,60 +15,95 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
+std::string_view TrimView(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && IsWsp(s[b])) ++b;
+  while (e > b && IsWsp(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+// Characters the loop in ParseAddressList handles itself (':' ends a
+// group name only before an angle address).
+bool IsSpecial(char c, bool has_angle) {
+  return c == '(' || c == '"' || c == '<' || c == ',' || c == ';' ||
+         (c == ':' && !has_angle);
+}
+
 // One mailbox being read.
 struct Mailbox {
-  std::string plain;  // text outside comments and angle brackets
-  std::string angle;  // content of <...>
+  std::string plain;       // text outside comments and angle brackets
+  std::string_view angle;  // content of <...>, a view into the value
   bool has_angle = false;
   size_t words = 0;  // whitespace-separated words in `plain`
   bool in_word = false;
   bool at_outside_quotes = false;  // an '@' not inside a quoted string
   bool unquoted_text = false;      // some text outside quoted strings
 
-  void AddPlain(char c) {
-    if (IsWsp(c)) {
-      in_word = false;
-      return;
-    }
+  // A run of characters that are neither blanks nor handled by the loop
+  // in ParseAddressList, `has_at` when one of them is '@'.
+  void AddRun(std::string_view run, bool has_at) {
     if (!in_word) ++words;
     in_word = true;
-    if (c == '@') at_outside_quotes = true;
+    if (has_at) at_outside_quotes = true;
     unquoted_text = true;
-    plain.push_back(c);
+    plain.append(run);
   }
-  void AddQuoted(std::string_view q) {
+  // A quoted string is about to be appended to `plain`.
+  void StartQuoted() {
     if (!in_word) ++words;
     in_word = true;
-    plain.append(q);
+  }
+  // Empty again, keeping the buffer of `plain` for the next mailbox.
+  void Reset() {
+    plain.clear();
+    angle = {};
+    has_angle = false;
+    words = 0;
+    in_word = false;
+    at_outside_quotes = false;
+    unquoted_text = false;
   }
 };
 
 void Finish(Mailbox& m, std::vector<std::string>& out) {
-  std::string addr;
   if (m.has_angle) {
-    addr = Trim(m.angle);
+    std::string_view a = TrimView(m.angle);
     // Obsolete source route "@a,@b:user@host".
-    if (!addr.empty() && addr[0] == '@') {
-      const size_t colon = addr.find(':');
-      addr =
-          colon == std::string::npos ? std::string() : addr.substr(colon + 1);
+    if (!a.empty() && a[0] == '@') {
+      const size_t colon = a.find(':');
+      a = colon == std::string_view::npos ? std::string_view()
+                                          : a.substr(colon + 1);
     }
-    std::string compact;
-    for (char c : addr) {
-      if (!IsWsp(c)) compact.push_back(c);
+    // The addr-spec without its blanks, copied once (in one piece when it
+    // has none, as nearly always).
+    std::string addr;
+    size_t blank = 0;
+    while (blank < a.size() && !IsWsp(a[blank])) ++blank;
+    if (blank == a.size()) {
+      addr.assign(a);
+    } else {
+      addr.reserve(a.size());
+      for (char c : a) {
+        if (!IsWsp(c)) addr.push_back(c);
+      }
     }
-    addr = compact;
-  } else if (m.at_outside_quotes || (m.words == 1 && m.unquoted_text)) {
-    addr = m.plain;  // words already joined without spaces
+    if (!addr.empty()) out.push_back(std::move(addr));
+  } else if ((m.at_outside_quotes || (m.words == 1 && m.unquoted_text)) &&
+             !m.plain.empty()) {
+    out.push_back(m.plain);  // words already joined without spaces
   }
-  if (!addr.empty()) out.push_back(std::move(addr));
-  m = Mailbox();
+  m.Reset();
 }
 
 }  // namespace
 
 std::vector<std::string> ParseAddressList(std::string_view v) {
   std::vector<std::string> out;
+  ParseAddressList(v, out);
+  return out;
+}
+
+void ParseAddressList(std::string_view v, std::vector<std::string>& out) {
   Mailbox m;
   size_t i = 0;
   while (i < v.size()) {
@@ -89,15 +124,15 @@ std::vector<std::string> ParseAddressList(std::string_view v) {
       continue;
     }
     if (c == '"') {  // quoted string: part of a display name or local part
-      std::string q = "\"";
+      m.StartQuoted();
+      m.plain.push_back('"');
       ++i;
       while (i < v.size() && v[i] != '"') {
-        if (v[i] == '\\' && i + 1 < v.size()) q.push_back(v[i++]);
-        q.push_back(v[i++]);
+        if (v[i] == '\\' && i + 1 < v.size()) m.plain.push_back(v[i++]);
+        m.plain.push_back(v[i++]);
       }
       if (i < v.size()) ++i;
-      q.push_back('"');
-      m.AddQuoted(q);
+      m.plain.push_back('"');
       continue;
     }
     if (c == '<') {
@@ -105,7 +140,7 @@ std::vector<std::string> ParseAddressList(std::string_view v) {
       const size_t b = i;
       while (i < v.size() && v[i] != '>') ++i;
       if (!m.has_angle) {
-        m.angle = std::string(v.substr(b, i - b));
+        m.angle = v.substr(b, i - b);
         m.has_angle = true;
       }
       if (i < v.size()) ++i;
@@ -117,15 +152,26 @@ std::vector<std::string> ParseAddressList(std::string_view v) {
       continue;
     }
     if (c == ':' && !m.has_angle) {  // group name ends; drop it
-      m = Mailbox();
+      m.Reset();
       ++i;
       continue;
     }
-    m.AddPlain(c);
-    ++i;
+    if (IsWsp(c)) {
+      m.in_word = false;
+      ++i;
+      continue;
+    }
+    // A run of other characters (a ':' after an angle address among them):
+    // text of the display name or of a bare address.
+    const size_t b = i;
+    bool at = false;
+    while (i < v.size() && !IsWsp(v[i]) && !IsSpecial(v[i], m.has_angle)) {
+      at = at || v[i] == '@';
+      ++i;
+    }
+    m.AddRun(v.substr(b, i - b), at);  // not empty: v[b] is neither
   }
   Finish(m, out);
-  return out;
 }
 
 std::string StripAngleBrackets(std::string_view path) {

@@ -19,6 +19,8 @@ namespace seal::mime {
 // `value` is the unfolded header value (raw bytes). The returned strings are
 // raw bytes too; the caller makes them valid UTF-8.
 std::vector<std::string> ParseAddressList(std::string_view value);
+// Same, appending to `out` (a caller reading many fields reuses one vector).
+void ParseAddressList(std::string_view value, std::vector<std::string>& out);
 
 // Strips "<" ">" and surrounding spaces from an SMTP path ("<a@b>" -> "a@b").
 std::string StripAngleBrackets(std::string_view path);

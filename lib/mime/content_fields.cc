@@ -68,14 +68,24 @@ bool IsTokenStop(char c) {
   return IsWsp(c) || c == ';' || c == '(' || c == '=' || c == '"';
 }
 
+// Appends the token at the cursor to `out`, lower-cased, and moves past
+// it: one append, not a push_back per character.
+void AppendLowerToken(Cursor& c, std::string& out) {
+  const std::string_view s = c.text();
+  const size_t begin = c.pos();
+  size_t end = begin;
+  while (end < s.size() && !IsTokenStop(s[end])) ++end;
+  const size_t at = out.size();
+  out.append(s.substr(begin, end - begin));
+  for (size_t k = at; k < out.size(); ++k) out[k] = Lower(out[k]);
+  c.set_pos(end);
+}
+
 // Leading "type/subtype" or disposition token, lower-cased; tolerates
 // spaces around '/'.
 std::string ReadLeadingToken(Cursor& c) {
   std::string out;
-  while (!c.done() && !IsTokenStop(c.peek())) {
-    out.push_back(Lower(c.peek()));
-    c.next();
-  }
+  AppendLowerToken(c, out);
   const size_t save = c.pos();
   if (!out.empty() && out.find('/') == std::string::npos) {
     (void)c.SkipCfws();
@@ -83,10 +93,7 @@ std::string ReadLeadingToken(Cursor& c) {
       out.push_back('/');
       c.next();
       (void)c.SkipCfws();
-      while (!c.done() && !IsTokenStop(c.peek())) {
-        out.push_back(Lower(c.peek()));
-        c.next();
-      }
+      AppendLowerToken(c, out);
       return out;
     }
     c.set_pos(save);
@@ -263,10 +270,7 @@ ContentField ParseContentField(std::string_view value, CharsetConverter& conv,
       continue;
     }
     std::string name;
-    while (!c.done() && !IsTokenStop(c.peek())) {
-      name.push_back(Lower(c.peek()));
-      c.next();
-    }
+    AppendLowerToken(c, name);
     if (name.empty()) {  // stray character such as '=' or '"'
       f.malformed = true;
       if (!c.done() && c.peek() == '"') {
@@ -303,17 +307,20 @@ ContentField ParseContentField(std::string_view value, CharsetConverter& conv,
     raw.push_back(std::move(p));
   }
 
-  // Group by base name, in order of first appearance.
-  std::vector<std::string> order;
-  for (const RawParam& p : raw) {
-    if (std::find(order.begin(), order.end(), p.base) == order.end()) {
-      order.push_back(p.base);
+  // Group by base name, in order of first appearance: each group starts at
+  // the first parameter with its base name (no list of names to build).
+  f.params.reserve(raw.size());
+  for (size_t first = 0; first < raw.size(); ++first) {
+    const std::string& base = raw[first].base;
+    bool seen_before = false;
+    for (size_t k = 0; k < first && !seen_before; ++k) {
+      seen_before = raw[k].base == base;
     }
-  }
-  for (const std::string& base : order) {
+    if (seen_before) continue;
     std::vector<const RawParam*> rfc2231;
     const RawParam* plain = nullptr;
-    for (const RawParam& p : raw) {
+    for (size_t k = first; k < raw.size(); ++k) {
+      const RawParam& p = raw[k];
       if (p.base != base) continue;
       if (p.section >= 0 || p.extended) {
         rfc2231.push_back(&p);

@@ -114,7 +114,22 @@ std::string DecodeEncodedWords(std::string_view text, CharsetConverter& conv,
     return RawBytesToUtf8(text, issues);
   }
   std::string out;
-  out.reserve(text.size());
+  AppendDecodedEncodedWords(text, conv, issues, out);
+  return out;
+}
+
+void AppendDecodedEncodedWords(std::string_view text, CharsetConverter& conv,
+                               TextIssues& issues, std::string& out) {
+  if (text.find("=?") == std::string_view::npos) {
+    if (IsValidUtf8(text)) {
+      out.append(text);
+    } else {
+      issues.raw_not_utf8 = true;
+      out += Windows1252ToUtf8(text);
+    }
+    return;
+  }
+  out.reserve(out.size() + text.size());
   std::string pending;          // bytes of adjacent words in one charset
   std::string pending_charset;  // their charset
   bool have_pending = false;
@@ -169,7 +184,6 @@ std::string DecodeEncodedWords(std::string_view text, CharsetConverter& conv,
   }
   flush_pending();
   out += RawBytesToUtf8(text.substr(literal_begin), issues);
-  return out;
 }
 
 }  // namespace seal::mime

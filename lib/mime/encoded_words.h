@@ -26,6 +26,10 @@ namespace seal::mime {
 // Thread-compatible (`conv` is per-thread).
 std::string DecodeEncodedWords(std::string_view text, CharsetConverter& conv,
                                TextIssues& issues);
+// The same text appended to `out`, without a string of its own (the text
+// extractor builds "Name: value" items this way).
+void AppendDecodedEncodedWords(std::string_view text, CharsetConverter& conv,
+                               TextIssues& issues, std::string& out);
 
 }  // namespace seal::mime
 

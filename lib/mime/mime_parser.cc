@@ -412,18 +412,17 @@ class Parser {
       return ResourceExhaustedError("MIME nesting deeper than " +
                                     std::to_string(limits_.max_depth));
     }
-    PartView p;
-    p.index = parts_.size();
+    // Built in place: a PartView is a dozen strings and vectors.
+    const size_t index = parts_.size();
+    PartView& p = parts_.emplace_back();
+    p.index = index;
     p.parent = parent;
     p.depth = depth;
     p.header_begin = p.header_end = p.body_begin = p.body_end = header_begin;
-    parts_.push_back(std::move(p));
-    if (parent != kNoParent)
-      parts_[parent].children.push_back(parts_.size() - 1);
-    Open o;
-    o.node = parts_.size() - 1;
+    if (parent != kNoParent) parts_[parent].children.push_back(index);
+    Open& o = stack_.emplace_back();
+    o.node = index;
     o.number = number;
-    stack_.push_back(std::move(o));
     return Status::Ok();
   }
 
