@@ -573,8 +573,8 @@ Classified Classify(const Input& input, const CompiledRules& compiled,
   Result<MessageText> text = mime::ExtractMessageText(*raw, limits);
   if (!text.ok()) {
     // As lib/gateway/process.cc answers: a [mime] limit is a reject,
-    // anything else a tempfail.
-    const bool limit = text.status().code() == StatusCode::kResourceExhausted;
+    // anything else (out of memory, a bug) a tempfail.
+    const bool limit = mime::IsStructuralLimit(text.status());
     c.status =
         Status(text.status().code(),
                input.path + ": cannot classify: " + text.status().message() +

@@ -104,7 +104,7 @@ class Processor {
     Result<MessageText> text =
         mime::ExtractMessageText(raw, policy_.mime_limits);
     if (!text.ok()) {
-      if (text.status().code() == StatusCode::kResourceExhausted) {
+      if (mime::IsStructuralLimit(text.status())) {
         // A [mime] limit: retrying cannot help, so a clear reject.
         t_.log().Warning() << "cannot inspect: " << text.status().message();
         verb_ = "rejected";

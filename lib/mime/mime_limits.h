@@ -1,13 +1,14 @@
 // MimeLimits: the bounds the MIME adapter enforces on one message.
 //
 // Structural limits (depth, part count, header block size) make ParseMime
-// fail with kResourceExhausted: the caller cannot classify the message and
-// tempfails. Content limits (decoded bytes per part, text bytes per message,
-// header field length) cut text, set MessageText::truncated and add a
-// warning. Line length has no separate limit: every scanner in lib/mime is
-// linear in its input, so a 20 MB line costs what 20 MB of short lines cost
-// (guarded by tests/unit/mime/limits_test.cc); the longest "line" that is
-// bounded is a header field, by max_header_field_bytes. Plain data.
+// fail with kResourceExhausted (IsStructuralLimit in text_extractor.h): the
+// caller cannot classify the message, and a retry would fail the same way.
+// Content limits (decoded bytes per part, text bytes per message, header
+// field length) cut text, set MessageText::truncated and add a warning. Line
+// length has no separate limit: every scanner in lib/mime is linear in its
+// input, so a 20 MB line costs what 20 MB of short lines cost (guarded by
+// tests/unit/mime/limits_test.cc); the longest "line" that is bounded is a
+// header field, by max_header_field_bytes. Plain data.
 #ifndef SEALMILTER_LIB_MIME_MIME_LIMITS_H_
 #define SEALMILTER_LIB_MIME_MIME_LIMITS_H_
 

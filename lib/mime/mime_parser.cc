@@ -496,7 +496,7 @@ Result<ParsedMime> ParseMime(std::string_view raw, const MimeLimits& limits,
     Parser parser(raw, limits, enclosing);
     return parser.Run();
   } catch (const std::bad_alloc&) {
-    return ResourceExhaustedError("out of memory while parsing MIME");
+    return InternalError("out of memory while parsing MIME");
   } catch (const std::exception& e) {
     return InternalError(std::string("MIME parser failed: ") + e.what());
   } catch (...) {

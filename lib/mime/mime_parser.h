@@ -65,8 +65,8 @@ struct EnclosingPart {
 };
 
 // Parses the structure of `raw`. Reentrant (no shared state). Never throws;
-// fails only with kResourceExhausted (a MimeLimits structural limit or out
-// of memory) or kInternal. With `enclosing`, the root has depth
+// fails only with kResourceExhausted (a MimeLimits structural limit) or
+// kInternal (out of memory, a bug). With `enclosing`, the root has depth
 // enclosing->depth + 1 and paths below enclosing->path; the depth limit
 // applies to that depth.
 Result<ParsedMime> ParseMime(std::string_view raw,

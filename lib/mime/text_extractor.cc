@@ -563,7 +563,7 @@ Result<MessageText> ExtractMessageText(const ParsedMime& mime,
     SEAL_RETURN_IF_ERROR(ex.Run(mime));
     return ex.Take();
   } catch (const std::bad_alloc&) {
-    return ResourceExhaustedError("out of memory while extracting text");
+    return InternalError("out of memory while extracting text");
   } catch (const std::exception& e) {
     return InternalError(std::string("text extraction failed: ") + e.what());
   } catch (...) {

@@ -57,13 +57,24 @@
 
 namespace seal::mime {
 
-// Parses `raw` and extracts its text. Never throws.
+// Parses `raw` and extracts its text. Never throws. Fails with
+// kResourceExhausted only for a MimeLimits structural limit
+// (IsStructuralLimit); out of memory and other failures are kInternal.
 Result<MessageText> ExtractMessageText(std::string_view raw,
                                        const MimeLimits& limits = MimeLimits());
 
 // Same, for a message the caller has already parsed with the same limits.
 Result<MessageText> ExtractMessageText(const ParsedMime& mime,
                                        const MimeLimits& limits = MimeLimits());
+
+// True when `status`, from ExtractMessageText or ParseMime, says the message
+// is beyond a structural MimeLimits limit (depth, parts, header block):
+// the same message fails the same way every time, so a caller rejects it
+// rather than asking for a retry. The gateway and `sealctl rules test` both
+// decide with this.
+inline bool IsStructuralLimit(const Status& status) {
+  return status.code() == StatusCode::kResourceExhausted;
+}
 
 // Add the envelope sender (MAIL FROM) / a recipient (RCPT TO) to the sender
 // / recipients scope. `path` may carry angle brackets; an empty path ("<>",

@@ -170,7 +170,7 @@ Result<Decoded> Guarded(F&& f) {
   try {
     return f();
   } catch (const std::bad_alloc&) {
-    return ResourceExhaustedError("out of memory while decoding a part");
+    return InternalError("out of memory while decoding a part");
   } catch (const std::exception& e) {
     return InternalError(std::string("decoder failed: ") + e.what());
   } catch (...) {

@@ -49,8 +49,8 @@ struct Decoded {
 };
 
 // Decodes `encoded` according to `encoding`; identity encodings copy (at most
-// max_bytes). Fails only when memory runs out or mimetic throws
-// (kInternal / kResourceExhausted); malformed input is a `problem`, not an
+// max_bytes). Fails only when memory runs out or mimetic throws (kInternal:
+// both are worth a retry); malformed input is a `problem`, not an
 // error.
 Result<Decoded> DecodeTransfer(std::string_view encoded,
                                TransferEncoding encoding, size_t max_bytes);
