@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstring>
+#include <thread>
 
 #include "lib/store/sqlite_schema.h"
 
@@ -101,12 +103,33 @@ Result<std::string> QueryText(sqlite3* db, const char* sql) {
   return out;
 }
 
+// "PRAGMA journal_mode = WAL", retried while the database is locked, up to
+// the busy timeout. SQLite does not always call the busy handler for this
+// statement: when several connections open a brand-new database at once,
+// one of them can get SQLITE_BUSY at once while another creates the schema
+// (tests/unit/store/concurrency_test.cc found it under load). The first
+// statement that reads the file: a non-database fails here.
+Result<std::string> SwitchToWal(sqlite3* db, int busy_timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(busy_timeout_ms);
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    Result<std::string> mode = QueryText(db, "PRAGMA journal_mode = WAL");
+    const int rc = sqlite3_extended_errcode(db) & 0xff;
+    if (mode.ok() || (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
+        std::chrono::steady_clock::now() + pause > deadline) {
+      return mode;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
+}
+
 Status Configure(sqlite3* db, int busy_timeout_ms) {
   sqlite3_extended_result_codes(db, 1);
   int rc = sqlite3_busy_timeout(db, busy_timeout_ms);
   if (rc != SQLITE_OK) return SqliteError(db, rc, "cannot set busy timeout");
-  // The first statement that reads the file: a non-database fails here.
-  Result<std::string> mode = QueryText(db, "PRAGMA journal_mode = WAL");
+  Result<std::string> mode = SwitchToWal(db, busy_timeout_ms);
   if (!mode.ok()) return mode.status();
   if (*mode != "wal") {
     return IoError("cannot switch the database to WAL journaling (mode is " +
