@@ -76,13 +76,15 @@ Result<BioPtr> MemoryBio(std::string_view data);
 Result<int> OpenSslInt(size_t n);
 
 // Runs `fn` (returning Status or Result<T>) and turns any C++ exception into
-// an error, so none escapes a lib/crypto entry point.
+// an error, so none escapes a lib/crypto entry point. Out of memory is
+// kInternal, worth a retry: kResourceExhausted means a configured size limit
+// (the gateway answers it with a permanent 552).
 template <typename F>
 auto NoThrow(std::string_view what, F&& fn) -> decltype(fn()) {
   try {
     return fn();
   } catch (const std::bad_alloc&) {
-    return ResourceExhaustedError(std::string(what) + ": out of memory");
+    return InternalError(std::string(what) + ": out of memory");
   } catch (const std::exception& e) {
     return InternalError(std::string(what) + ": " + e.what());
   } catch (...) {

@@ -86,7 +86,8 @@ Status PipelinedSink::PassOn(std::string_view block) {
   try {
     return downstream_(block);
   } catch (const std::bad_alloc&) {
-    return ResourceExhaustedError("out of memory in the output stage");
+    // Worth a retry, not a size limit (NoThrow in ossl.h says why).
+    return InternalError("out of memory in the output stage");
   } catch (const std::exception& e) {
     return InternalError(std::string("output stage failed: ") + e.what());
   } catch (...) {
