@@ -1,6 +1,9 @@
 // SinkBio and SourceBio: custom BIO_METHODs forwarding to C++ callbacks.
 #include "lib/crypto/bio_adapters.h"
 
+#include <exception>
+#include <new>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -47,6 +50,10 @@ int SinkWrite(BIO* bio, const char* data, size_t len, size_t* written) {
   Status s;
   try {
     s = state->sink(std::string_view(data, len));
+  } catch (const std::bad_alloc&) {
+    s = InternalError("output sink: out of memory");  // a retry may work
+  } catch (const std::exception& e) {
+    s = InternalError(std::string("output sink threw: ") + e.what());
   } catch (...) {
     s = InternalError("output sink threw an exception");
   }
