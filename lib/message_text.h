@@ -39,7 +39,8 @@ struct TextItem {
 struct MessageText {
   std::array<std::vector<TextItem>, kScopeCount> items;
   uint64_t bytes = 0;      // total bytes of text across all items
-  bool truncated = false;  // the per-message scan cap cut some text off
+  bool truncated = false;  // some text was cut off: the per-message scan
+                           // cap, a part's decode cap, a field's length
   std::vector<std::string> warnings;  // malformed input noticed ("bad base64
                                       // in part 1.3"), for logs and sealctl
 

@@ -195,6 +195,7 @@ class Extractor {
       warnings_.Add(where + " longer than " +
                     std::to_string(limits_.max_header_field_bytes) +
                     " bytes, cut");
+      text_.truncated = true;  // the rest of the field is not classified
     }
     return raw;
   }

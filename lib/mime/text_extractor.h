@@ -31,10 +31,10 @@
 // depth limit). Encrypted or binary parts are skipped.
 //
 // Limits (MimeLimits): structural limits fail the whole extraction with
-// kResourceExhausted; the per-part decode limit and the per-message text
-// cap cut text and set MessageText::truncated. Malformed input is reported
-// in MessageText::warnings ("part 1.2: invalid characters in base64"); the
-// warnings never contain message text.
+// kResourceExhausted; the per-part decode limit, the header field limit
+// and the per-message text cap cut text and set MessageText::truncated.
+// Malformed input is reported in MessageText::warnings ("part 1.2: invalid
+// characters in base64"); the warnings never contain message text.
 //
 // Known limits: binary attachments (PDF, Office, archives, images) and
 // encrypted or signed-data parts (application/pkcs7-mime) are not scanned,

@@ -142,6 +142,7 @@ TEST_CASE("Header field limit cuts text", "[mime][limits]") {
   CHECK(Texts(*t, Scope::kHeaders) ==
         std::vector<std::string>{"X-Long: 012345678"});
   CHECK(HasWarning(*t, "header X-Long longer than 10 bytes, cut"));
+  CHECK(t->truncated);  // the rest of the field was not classified
 }
 
 TEST_CASE("A 20 MB single line is linear", "[mime][limits]") {
