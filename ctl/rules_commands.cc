@@ -35,6 +35,7 @@
 #include "lib/rules/evaluate.h"
 #include "lib/rules/rule_files.h"
 #include "lib/rules/shipped_rules.h"
+#include "lib/rules/truncated_policy.h"
 #include "lib/session.h"
 #include "lib/snapshot.h"
 #include "lib/status.h"
@@ -61,7 +62,8 @@ bool IsDirectory(const std::string& path) {
 }
 
 // Where the rules come from: the configuration, as the daemon reads it
-// (rules.shipped, rules.paths, rules.max_scan_bytes, the [mime] limits);
+// (rules.shipped, rules.paths, rules.max_scan_bytes, rules.on_truncated,
+// the [mime] limits);
 // paths given on the command line replace rules.paths, and --no-shipped
 // leaves out the rules built into the binary.
 struct RuleSelection {
@@ -70,12 +72,18 @@ struct RuleSelection {
   std::vector<std::string> paths;  // from the command line
 };
 
+// What the daemon does around the rules, from the same configuration.
+struct TestSettings {
+  mime::MimeLimits mime_limits;
+  rules::OnTruncated on_truncated = rules::OnTruncated::kClassify;
+};
+
 struct ResolvedRules {
   std::vector<rules::RuleSource> builtin;
   std::vector<std::string> paths;
   bool explicit_paths = false;
   rules::EngineOptions engine;
-  mime::MimeLimits mime_limits;
+  TestSettings settings;
 };
 
 Result<ResolvedRules> Resolve(const RuleSelection& selection) {
@@ -90,7 +98,15 @@ Result<ResolvedRules> Resolve(const RuleSelection& selection) {
   if (config->rules.max_scan_bytes > 0) {
     r.engine.max_scan_bytes = config->rules.max_scan_bytes;
   }
-  r.mime_limits = gateway::MimeLimitsOf(*config);
+  r.settings.mime_limits = gateway::MimeLimitsOf(*config);
+  if (!config->rules.on_truncated.empty() &&
+      !rules::ParseOnTruncated(config->rules.on_truncated,
+                               r.settings.on_truncated)) {
+    return InvalidArgumentError("rules.on_truncated: '" +
+                                config->rules.on_truncated +
+                                "' is not classify, encrypt, quarantine or "
+                                "reject");
+  }
   return r;
 }
 
@@ -406,10 +422,11 @@ Status DeriveDirection(TestOptions& opt) {
 }
 
 // Loads and compiles the rules for `rules test`; `summary` says where from,
-// `limits` are the MIME adapter's limits of the same configuration.
+// `settings` are the MIME limits and on_truncated of the same
+// configuration.
 Result<std::shared_ptr<const CompiledRules>> LoadForTest(
     const RuleSelection& selection, std::string& summary,
-    mime::MimeLimits& limits) {
+    TestSettings& settings) {
   Result<ResolvedRules> resolved = Resolve(selection);
   if (!resolved.ok()) return resolved.status();
   if (resolved->explicit_paths) {
@@ -435,7 +452,7 @@ Result<std::shared_ptr<const CompiledRules>> LoadForTest(
     if (!f.starts_with("(built-in)/")) ++files;
   }
   summary = SourcesSummary(builtin, files);
-  limits = resolved->mime_limits;
+  settings = resolved->settings;
   return rules::CompileRules(std::move(*list), resolved->engine);
 }
 
@@ -550,7 +567,7 @@ struct Classified {
 };
 
 Classified Classify(const Input& input, const CompiledRules& compiled,
-                    const mime::MimeLimits& limits,
+                    const TestSettings& settings,
                     const rules::EnvelopeContext& envelope) {
   Classified c;
   c.path = input.path;
@@ -570,7 +587,8 @@ Classified Classify(const Input& input, const CompiledRules& compiled,
                           "header field)");
     return c;
   }
-  Result<MessageText> text = mime::ExtractMessageText(*raw, limits);
+  Result<MessageText> text =
+      mime::ExtractMessageText(*raw, settings.mime_limits);
   if (!text.ok()) {
     // As lib/gateway/process.cc answers: a [mime] limit is a reject,
     // anything else (out of memory, a bug) a tempfail.
@@ -597,6 +615,8 @@ Classified Classify(const Input& input, const CompiledRules& compiled,
                           " (the daemon would tempfail this message)");
     return c;
   }
+  // As the daemon does next (lib/gateway/process.cc).
+  rules::ApplyOnTruncated(settings.on_truncated, envelope, *ev);
   c.evaluation = std::move(*ev);
   return c;
 }
@@ -650,6 +670,9 @@ void PrintText(const Classified& c, FILE* out) {
                 std::string(ScopeName(h.scope)).c_str(),
                 Printable(h.origin).c_str(), Printable(h.sample).c_str(),
                 h.count);
+      } else if (h.rule_id == rules::kOnTruncatedRuleId) {
+        fprintf(out, "    fired: %s (%s): some text was not classified\n",
+                h.rule_id.c_str(), action.c_str());
       } else {
         fprintf(out, "    fired: %s (%s) on conditions alone\n",
                 h.rule_id.c_str(), action.c_str());
@@ -724,9 +747,9 @@ int TestImpl(const std::vector<std::string>& args, CommandIo& io) {
     return kExitConfig;
   }
   std::string sources;
-  mime::MimeLimits limits;
+  TestSettings settings;
   Result<std::shared_ptr<const CompiledRules>> compiled =
-      LoadForTest(opt.rules, sources, limits);
+      LoadForTest(opt.rules, sources, settings);
   if (!compiled.ok()) {
     fprintf(io.err, "%s\n", Printable(compiled.status().message()).c_str());
     return kExitConfig;
@@ -742,7 +765,7 @@ int TestImpl(const std::vector<std::string>& args, CommandIo& io) {
             EnvelopeLine(opt).c_str());
   }
   for (const Input& input : inputs) {
-    Classified c = Classify(input, rules, limits, opt.envelope);
+    Classified c = Classify(input, rules, settings, opt.envelope);
     if (!c.status.ok()) ++failed;
     if (opt.json) {
       messages.push_back(ToJson(c));

@@ -42,6 +42,7 @@ struct Config {
     bool shipped = true;             // load the rules built into the binary
     std::vector<std::string> paths;  // rule files and directories, in order
     uint64_t max_scan_bytes = 0;     // text classified per message
+    std::string on_truncated;        // classify|encrypt|quarantine|reject
   } rules;
   struct Mime {  // bounds of the MIME adapter (lib/mime/mime_limits.h)
     int64_t max_depth = 0;                // multipart/message nesting

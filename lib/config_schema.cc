@@ -136,6 +136,12 @@ const std::array kSchema = {
            "Decoded text bytes classified per message.", "", 1024, 16 * kGiB,
            &SetField<&Config::rules, &R::max_scan_bytes>,
            &GetField<&Config::rules, &R::max_scan_bytes>},
+    KeyDef{"rules.on_truncated", ValueType::kEnum, "classify", true,
+           "Outbound mail whose text was not all classified: by what was "
+           "found, or encrypted, held or refused.",
+           "classify|encrypt|quarantine|reject", 0, 0,
+           &SetField<&Config::rules, &R::on_truncated>,
+           &GetField<&Config::rules, &R::on_truncated>},
     KeyDef{"mime.max_depth", ValueType::kInteger, "20", true,
            "Deepest nesting of multiparts and attached messages inspected.", "",
            1, 100, &SetField<&Config::mime, &Mi::max_depth>,

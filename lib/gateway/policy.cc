@@ -34,6 +34,14 @@ mime::MimeLimits MimeLimitsOf(const Config& config) {
 Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config) {
   auto policy = std::make_shared<Policy>();
   policy->mime_limits = MimeLimitsOf(config);
+  if (!config.rules.on_truncated.empty() &&
+      !rules::ParseOnTruncated(config.rules.on_truncated,
+                               policy->on_truncated)) {
+    return InvalidArgumentError(config.source + ": rules.on_truncated: '" +
+                                config.rules.on_truncated +
+                                "' is not classify, encrypt, quarantine or "
+                                "reject");
+  }
   std::vector<rules::RuleSource> first;
   if (config.rules.shipped) first = rules::ShippedRuleSources();
   Result<rules::RuleList> list = rules::LoadRulePaths(

@@ -22,6 +22,7 @@
 #include "lib/gateway/smtp_client.h"
 #include "lib/mime/mime_limits.h"
 #include "lib/rules/compiled_rules.h"
+#include "lib/rules/truncated_policy.h"
 #include "lib/status.h"
 
 namespace seal::gateway {
@@ -31,6 +32,7 @@ struct Policy {
   std::vector<std::string> rule_files;  // what was loaded, for the log
   std::vector<std::string> rule_notes;  // e.g. a missing directory
   mime::MimeLimits mime_limits;         // [mime] and rules.max_scan_bytes
+  rules::OnTruncated on_truncated = rules::OnTruncated::kClassify;
   std::vector<Cidr> internal_networks;
   std::optional<SmtpTarget> reinject;  // unset: no notices, no envelopes
   std::shared_ptr<const envelope::EnvelopeTemplates> templates;

@@ -152,6 +152,10 @@ class Processor {
           "Message content filter unavailable, try again later");
     }
     truncated_ = eval->truncated;
+    if (rules::ApplyOnTruncated(policy_.on_truncated, ctx, *eval)) {
+      notes_.insert("text not all classified: rules.on_truncated = " +
+                    std::string(rules::OnTruncatedName(policy_.on_truncated)));
+    }
     // Released by an administrator: each held recipient gets the treatment
     // its other rules ask for (precedence.h: a quarantine keeps how the
     // message would be treated), so a released message that must be

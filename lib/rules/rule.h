@@ -116,6 +116,10 @@ struct Rule {
 
 inline constexpr std::string_view kDefaultProfile = "default";
 
+// The id of the action rules.on_truncated adds (lib/rules/truncated_policy.h);
+// reserved, so no rule file can define a rule of that name.
+inline constexpr std::string_view kOnTruncatedRuleId = "rules.on_truncated";
+
 }  // namespace seal::rules
 
 #endif  // SEALMILTER_LIB_RULES_RULE_H_

@@ -431,6 +431,11 @@ class Loader {
                    "rule id '" + rule.id +
                        "' may contain only letters, digits, '-', '_' and '.'");
     }
+    if (rule.id == kOnTruncatedRuleId) {
+      return Error(id->source(), "rule id '" + rule.id +
+                                     "' is reserved (the action of the "
+                                     "setting of that name)");
+    }
     if (auto it = ids_.find(rule.id); it != ids_.end()) {
       return Error(id->source(), "duplicate rule id '" + rule.id +
                                      "' (first defined at " +

@@ -540,6 +540,41 @@ TEST_CASE("rules test: text beyond the MIME scan cap is reported") {
              Catch::Contains("fired: us-ssn"));
 }
 
+TEST_CASE("rules test: rules.on_truncated as the daemon applies it") {
+  TempDir dir;
+  std::string body;
+  const std::string line = "nothing to see here, just filler text\n";
+  while (body.size() <= 2048) body += line;
+  std::string eml = dir.Write("late.eml", "Subject: big\n\n" + body);
+  const std::string conf = dir.Write(
+      "encrypt.conf",
+      "[rules]\nmax_scan_bytes = \"1K\"\non_truncated = \"encrypt\"\n");
+  Captured c = RunCaptured({"rules", "test", "-c", conf, "--no-shipped",
+                            "--rules", kShippedRules, eml});
+  INFO(c.err);
+  CHECK(c.rc == kExitOk);
+  CHECK_THAT(c.out, Catch::Contains("recipient (none given): encrypt, "
+                                    "profile default"));
+  CHECK_THAT(c.out, Catch::Contains("    fired: rules.on_truncated (encrypt, "
+                                    "profile default): some text was not "
+                                    "classified\n"));
+  // Inbound mail is left alone, and so is a message read whole.
+  Captured in =
+      RunCaptured({"rules", "test", "-c", conf, "--no-shipped", "--rules",
+                   kShippedRules, "--direction", "inbound", eml});
+  CHECK_THAT(in.out, Catch::Contains("none (deliver unchanged)"));
+  std::string small = dir.Write("small.eml", "Subject: s\n\nshort\n");
+  Captured whole = RunCaptured({"rules", "test", "-c", conf, "--no-shipped",
+                                "--rules", kShippedRules, small});
+  CHECK_THAT(whole.out, !Catch::Contains("rules.on_truncated"));
+  // A value the schema does not know is a configuration error.
+  const std::string bad =
+      dir.Write("bad.conf", "[rules]\non_truncated = \"deliver\"\n");
+  Captured b = RunCaptured({"rules", "test", "-c", bad, eml});
+  CHECK(b.rc == kExitConfig);
+  CHECK_THAT(b.err, Catch::Contains("on_truncated"));
+}
+
 TEST_CASE("rules test: the default scan cap is rules.max_scan_bytes (32M)") {
   // The MIME adapter once stopped at its own 16M whatever the config said.
   TempDir dir;

@@ -2,8 +2,9 @@
 // [mime] limits of the configuration reach the MIME adapter (MimeLimitsOf
 // in the Policy), a message beyond a structural limit is rejected with
 // 554 5.6.0 and a warning naming the limit, a content limit cuts text
-// ("truncated=yes") without refusing mail, and a rule engine that cannot
-// decide (RE2 out of DFA memory) makes a tempfail, never a pass or a 5xx.
+// ("truncated=yes") without refusing mail unless rules.on_truncated says
+// otherwise for outbound mail, and a rule engine that cannot decide (RE2
+// out of DFA memory) makes a tempfail, never a pass or a 5xx.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -75,13 +76,14 @@ action = "reject"
     snapshot->config = *config;
     snapshot->policy = *policy;
   }
-  Outcome Run(const std::string& raw) {
+  Outcome Run(const std::string& raw,
+              const std::string& client_addr = "192.0.2.9") {
     Transaction t(snapshot, Logger("s1/4M1"));
     t.envelope().sender = "alice@example.com";
     t.envelope().recipients = {"bob@example.org"};
     REQUIRE(t.spool().Append(raw).ok());
     ConnectionInfo c;
-    c.client_addr = "192.0.2.9";
+    c.client_addr = client_addr;
     return ProcessMessage(t, c, Services());
   }
   std::shared_ptr<Snapshot> snapshot;
@@ -241,6 +243,75 @@ TEST_CASE("ProcessMessage: RE2 out of DFA memory is a tempfail") {
   CHECK_THAT(log, Catch::Contains("tempfailed: "));
   CHECK_THAT(log, Catch::Contains("reason=cannot-decide"));
   CHECK_THAT(log, Catch::Contains("ran out of DFA memory"));
+}
+
+// Outbound mail (the client 192.0.2.9 is internal, bob@example.org is not)
+// whose text is cut at mime.max_part_bytes, under each rules.on_truncated.
+std::string CutConfig(const std::string& on_truncated,
+                      const std::string& quarantine = "store") {
+  return "[rules]\non_truncated = \"" + on_truncated +
+         "\"\n[mime]\nmax_part_bytes = \"1K\"\n"
+         "[gateway]\ninternal_domains = [\"example.com\"]\n"
+         "internal_networks = [\"192.0.2.0/24\"]\nquarantine = \"" +
+         quarantine + "\"\n";
+}
+
+const std::string kCutMessage =
+    "Subject: s\r\n\r\n" + std::string(3000, 'a') + "\r\n";
+
+TEST_CASE("ProcessMessage: rules.on_truncated on outbound mail") {
+  SECTION("classify: delivered as found (the default)") {
+    CaptureScope capture;
+    TempDir dir;
+    Daemon d(dir, CutConfig("classify"));
+    CHECK(d.Run(kCutMessage).verdict.kind == Verdict::Kind::kAccept);
+    CHECK_THAT(capture.sink->All(), Catch::Contains("truncated=yes"));
+    CHECK_THAT(capture.sink->All(),
+               !Catch::Contains("rules=rules.on_truncated"));
+  }
+  SECTION("reject: refused like a reject rule") {
+    CaptureScope capture;
+    TempDir dir;
+    Daemon d(dir, CutConfig("reject"));
+    Outcome o = d.Run(kCutMessage);
+    CHECK(o.verdict.kind == Verdict::Kind::kReject);
+    CHECK(o.verdict.smtp_code == "550");
+    CHECK_THAT(capture.sink->All(), Catch::Contains("rules.on_truncated"));
+  }
+  SECTION("encrypt: never in clear (no certificate, no store: tempfail)") {
+    CaptureScope capture;
+    TempDir dir;
+    Daemon d(dir, CutConfig("encrypt"));
+    Outcome o = d.Run(kCutMessage);
+    CHECK(o.verdict.kind == Verdict::Kind::kTempfail);
+    CHECK_THAT(capture.sink->All(),
+               Catch::Contains("text not all classified: rules.on_truncated "
+                               "= encrypt"));
+  }
+  SECTION("quarantine: held by the MTA") {
+    CaptureScope capture;
+    TempDir dir;
+    Daemon d(dir, CutConfig("quarantine", "mta"));
+    Outcome o = d.Run(kCutMessage);
+    CHECK_THAT(capture.sink->All(), Catch::Contains("quarantine=mta"));
+    CHECK_THAT(capture.sink->All(), Catch::Contains("quarantined"));
+    CHECK(o.verdict.kind == Verdict::Kind::kAccept);
+    CHECK_THAT(o.plan.quarantine, Catch::Contains("content policy"));
+  }
+  SECTION("a message that was read whole is not touched") {
+    CaptureScope capture;
+    TempDir dir;
+    Daemon d(dir, CutConfig("reject"));
+    CHECK(d.Run("Subject: s\r\n\r\nshort\r\n").verdict.kind ==
+          Verdict::Kind::kAccept);
+  }
+  SECTION("inbound mail is not touched") {
+    CaptureScope capture;
+    TempDir dir;
+    Daemon d(dir, CutConfig("reject"));
+    CHECK(d.Run(kCutMessage, "198.51.100.7").verdict.kind ==
+          Verdict::Kind::kAccept);
+  }
 }
 
 }  // namespace

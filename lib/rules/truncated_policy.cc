@@ -1,0 +1,83 @@
+// rules.on_truncated applied to an evaluation (see truncated_policy.h).
+#include "lib/rules/truncated_policy.h"
+
+#include <string>
+#include <vector>
+
+#include "lib/rules/precedence.h"
+#include "lib/rules/rule.h"
+
+namespace seal::rules {
+
+bool ParseOnTruncated(std::string_view name, OnTruncated& out) {
+  if (name == "classify") {
+    out = OnTruncated::kClassify;
+  } else if (name == "encrypt") {
+    out = OnTruncated::kEncrypt;
+  } else if (name == "quarantine") {
+    out = OnTruncated::kQuarantine;
+  } else if (name == "reject") {
+    out = OnTruncated::kReject;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string_view OnTruncatedName(OnTruncated value) {
+  switch (value) {
+    case OnTruncated::kClassify:
+      return "classify";
+    case OnTruncated::kEncrypt:
+      return "encrypt";
+    case OnTruncated::kQuarantine:
+      return "quarantine";
+    case OnTruncated::kReject:
+      return "reject";
+  }
+  return "classify";
+}
+
+bool ApplyOnTruncated(OnTruncated policy, const EnvelopeContext& envelope,
+                      Evaluation& ev) {
+  if (!ev.truncated || policy == OnTruncated::kClassify ||
+      envelope.direction != Direction::kOutbound) {
+    return false;
+  }
+  const Action action = policy == OnTruncated::kEncrypt ? Action::kEncrypt
+                        : policy == OnTruncated::kQuarantine
+                            ? Action::kQuarantine
+                            : Action::kReject;
+  for (Decision& d : ev.decisions) {
+    RuleHit hit;
+    hit.rule_id = std::string(kOnTruncatedRuleId);
+    hit.action = action;
+    if (action == Action::kEncrypt) hit.profile = std::string(kDefaultProfile);
+    d.fired.push_back(std::move(hit));
+    std::vector<FiredAction> fired;
+    fired.reserve(d.fired.size());
+    for (const RuleHit& h : d.fired) {
+      fired.push_back({h.rule_id, h.action, h.profile});
+    }
+    Outcome o =
+        Combine(fired, envelope.authenticated, envelope.sender_internal);
+    d.action = o.action;
+    d.sign = o.sign;
+    d.profile = std::move(o.profile);
+    d.no_encrypt_honoured = o.no_encrypt_honoured;
+    d.no_sign_honoured = o.no_sign_honoured;
+    for (std::string& n : o.notes) {
+      bool known = false;
+      for (const std::string& m : d.notes) known = known || m == n;
+      if (!known) d.notes.push_back(std::move(n));
+    }
+  }
+  ev.notes.push_back(
+      "rules.on_truncated = " + std::string(OnTruncatedName(policy)) +
+      ": not all of the text was classified, so the message is treated as "
+      "if a rule asked to " +
+      std::string(ActionName(action)) + " it");
+  return true;
+}
+
+}  // namespace seal::rules
