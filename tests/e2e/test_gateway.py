@@ -33,6 +33,10 @@ recipient certificate (imported with sealctl certs import).
                  gateway.on_failure_profiles = ["default=quarantine"] the
                  same impossible mail is held in the store (sealctl
                  quarantine list shows it) and not delivered.
+  on-truncated   rules.max_scan_bytes = "1K": mail with nothing found in
+                 its first 1K leaves unchanged (on_truncated = "classify"),
+                 is S/MIME-encrypted with "encrypt" (the log names the rule
+                 rules.on_truncated), and refused 550 5.7.1 with "reject".
   clean-exit     the milter exits 0 on SIGTERM with no error in its log.
 
 usage: test_gateway.py [--daemon PATH] [--sealctl PATH]
@@ -310,6 +314,37 @@ def main():
             st.milter.write_config(st.milter_values)
             st.milter.reload()
 
+        def test_on_truncated():
+            filler = b"nothing to see here, just filler text\r\n" * 60
+            for policy in ("classify", "encrypt", "reject"):
+                st.milter.write_config({
+                    **st.milter_values, "rules.max_scan_bytes": '"1K"',
+                    "rules.on_truncated": H.toml_string(policy)})
+                st.milter.reload()
+                msgid, data = message(f"cut-{policy}", CERT_RCPT, "report",
+                                      filler)
+                r = st.postfix.send(data, SENDER, [CERT_RCPT])
+                if policy == "reject":
+                    expect(r.code == 550 and "5.7.1" in r.text,
+                           f"reject: expected 550 5.7.1, got {r}")
+                    continue
+                expect(r.code == 250, f"{policy}: send: {r}")
+                m = delivered(msgid)
+                ct = m.header("Content-Type") or ""
+                if policy == "classify":
+                    line = st.milter.passed_line(r.queue_id)
+                    expect("truncated=yes" in line["extra"], f"{line}")
+                    expect(b"filler text" in m.data, "classify changed it")
+                else:
+                    st.milter.wait_for_log(
+                        re.escape(r.queue_id) +
+                        r": encrypted: .*rules=rules\.on_truncated.*"
+                        r"method=smime")
+                    expect("application/pkcs7-mime" in ct, f"{ct}")
+                    expect(b"filler text" not in m.data, "sent in clear")
+            st.milter.write_config(st.milter_values)
+            st.milter.reload()
+
         def test_clean_exit():
             rc = st.milter.stop()
             expect(rc == 0, f"milter exit status {rc} on SIGTERM")
@@ -324,6 +359,7 @@ def main():
             ("already-encrypted", test_already_encrypted),
             ("fail-closed", test_fail_closed),
             ("failure-policy", test_failure_policy),
+            ("on-truncated", test_on_truncated),
             ("clean-exit", test_clean_exit),
         ], per_test_timeout=120)
         if failures:
