@@ -6,6 +6,8 @@
 #include <map>
 #include <mutex>
 
+#include "lib/ascii.h"
+
 namespace seal::portal {
 namespace {
 
@@ -50,17 +52,6 @@ bool PrintableUtf8(std::string_view s) {
     }
     if (cp >= 0x80 && cp < 0xa0) return false;  // C1 controls
     i += len;
-  }
-  return true;
-}
-
-bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
   }
   return true;
 }

@@ -8,6 +8,8 @@
 #include <ctime>
 #include <utility>
 
+#include "lib/ascii.h"
+
 namespace seal::crypto {
 namespace {
 
@@ -73,17 +75,6 @@ Result<std::string> WritePem(T* obj, std::string_view what) {
     return OpenSslError(std::string("cannot write ") + std::string(what));
   }
   return BioText(bio.get());
-}
-
-bool EqualsIgnoreCaseAscii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -199,7 +190,7 @@ std::vector<std::string> Certificate::EmailAddresses() const {
   auto add = [&out](std::string a) {
     if (!PlausibleAddress(a)) return;
     for (const std::string& have : out) {
-      if (EqualsIgnoreCaseAscii(have, a)) return;
+      if (EqualsIgnoreAsciiCase(have, a)) return;
     }
     out.push_back(std::move(a));
   };
@@ -226,7 +217,7 @@ std::vector<std::string> Certificate::EmailAddresses() const {
 
 bool Certificate::HasEmail(std::string_view address) const {
   for (const std::string& a : EmailAddresses()) {
-    if (EqualsIgnoreCaseAscii(a, address)) return true;
+    if (EqualsIgnoreAsciiCase(a, address)) return true;
   }
   return false;
 }

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "lib/ascii.h"
+
 namespace seal::crypto {
 namespace {
 
@@ -18,10 +20,6 @@ std::string_view Trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-char LowerAscii(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 // RFC 2045 tspecials plus controls and space end a token.
@@ -128,11 +126,7 @@ bool FindDelimiter(std::string_view body, std::string_view dash_boundary,
 }  // namespace
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (LowerAscii(a[i]) != LowerAscii(b[i])) return false;
-  }
-  return true;
+  return EqualsIgnoreAsciiCase(a, b);
 }
 
 std::string ToLowerAscii(std::string_view s) {

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 
+#include "lib/ascii.h"
+
 namespace seal::envelope {
 namespace {
 
@@ -15,18 +17,6 @@ constexpr std::array<std::string_view, 7> kHeaderNames = {
 
 constexpr int64_t kMaxDays = 3650;
 constexpr int64_t kMaxHours = 87600;
-
-char Lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view Trim(std::string_view s) {
   auto ws = [](char c) {
@@ -69,7 +59,7 @@ std::span<const std::string_view> OptionHeaderNames() { return kHeaderNames; }
 
 bool IsOptionHeader(std::string_view name) {
   for (std::string_view h : kHeaderNames) {
-    if (EqualsIgnoreCase(h, Trim(name))) return true;
+    if (EqualsIgnoreAsciiCase(h, Trim(name))) return true;
   }
   return false;
 }
@@ -77,10 +67,10 @@ bool IsOptionHeader(std::string_view name) {
 Result<bool> ParseBoolValue(std::string_view value) {
   std::string_view v = Trim(value);
   for (std::string_view yes : {"yes", "true", "on", "1"}) {
-    if (EqualsIgnoreCase(v, yes)) return true;
+    if (EqualsIgnoreAsciiCase(v, yes)) return true;
   }
   for (std::string_view no : {"no", "false", "off", "0"}) {
-    if (EqualsIgnoreCase(v, no)) return false;
+    if (EqualsIgnoreAsciiCase(v, no)) return false;
   }
   return InvalidArgumentError(Quote(v) + " is not yes or no");
 }
@@ -89,7 +79,7 @@ Result<std::optional<std::chrono::seconds>> ParseExpiryValue(
     std::string_view value) {
   std::string_view v = Trim(value);
   const std::string bad = Quote(v) + " is not +D (days), +H:MM:SS or never";
-  if (EqualsIgnoreCase(v, "never")) {
+  if (EqualsIgnoreAsciiCase(v, "never")) {
     return std::optional<std::chrono::seconds>();
   }
   if (v.size() < 2 || v[0] != '+') return InvalidArgumentError(bad);
@@ -132,7 +122,7 @@ Result<EnvelopeOptions> ParseOptionHeaders(std::span<const HeaderField> headers,
   for (const HeaderField& field : headers) {
     size_t index = kHeaderNames.size();
     for (size_t i = 0; i < kHeaderNames.size(); ++i) {
-      if (EqualsIgnoreCase(kHeaderNames[i], Trim(field.name))) index = i;
+      if (EqualsIgnoreAsciiCase(kHeaderNames[i], Trim(field.name))) index = i;
     }
     if (index == kHeaderNames.size()) continue;
     const std::string name(kHeaderNames[index]);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <utility>
 
+#include "lib/ascii.h"
 #include "lib/mime/encoded_words.h"
 
 namespace seal::mime {
@@ -16,10 +17,6 @@ constexpr size_t kMaxParams = 256;
 constexpr size_t kMaxSection = 9999;
 
 bool IsWsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-char Lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 class Cursor {
  public:
@@ -77,7 +74,7 @@ void AppendLowerToken(Cursor& c, std::string& out) {
   while (end < s.size() && !IsTokenStop(s[end])) ++end;
   const size_t at = out.size();
   out.append(s.substr(begin, end - begin));
-  for (size_t k = at; k < out.size(); ++k) out[k] = Lower(out[k]);
+  for (size_t k = at; k < out.size(); ++k) out[k] = LowerAscii(out[k]);
   c.set_pos(end);
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 
+#include "lib/ascii.h"
 #include "lib/mime/transfer_decoding.h"
 
 namespace seal::mime {
@@ -94,17 +95,6 @@ Scan ReadWord(std::string_view text, size_t i, Word& w, size_t* limit) {
   return Scan::kWord;
 }
 
-bool SameCharset(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string DecodeEncodedWords(std::string_view text, CharsetConverter& conv,
@@ -168,7 +158,7 @@ void AppendDecodedEncodedWords(std::string_view text, CharsetConverter& conv,
     if (!(have_pending && only_space)) {
       flush_pending();
       out += RawBytesToUtf8(gap, issues);
-    } else if (!SameCharset(pending_charset, w.charset)) {
+    } else if (!EqualsIgnoreAsciiCase(pending_charset, w.charset)) {
       flush_pending();
     }
     if (w.bad) issues.bad_encoding = true;

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "lib/ascii.h"
+
 namespace seal::mime {
 
 struct HeaderField {
@@ -43,18 +45,9 @@ std::string_view UnfoldedView(std::string_view raw_value, std::string& storage);
 bool IsPlainFieldText(std::string_view raw_value);
 // Without the spaces and tabs at both ends.
 std::string_view TrimBlanks(std::string_view v);
-// ASCII case-insensitive comparison of field names. Inline: the parser and
-// the text extractor call it for every field against several names, and
-// most calls end at the length test.
+// ASCII case-insensitive comparison of field names.
 inline bool NameEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
+  return EqualsIgnoreAsciiCase(a, b);
 }
 // If `line` (without its line break) starts a header field, returns the
 // name length and sets *colon to the index of the ':'. Else returns 0.

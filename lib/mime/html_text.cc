@@ -6,14 +6,11 @@
 #include <cstring>
 #include <iterator>
 
+#include "lib/ascii.h"
 #include "lib/mime/html_entities.h"
 
 namespace seal::mime {
 namespace {
-
-char Lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';
@@ -26,7 +23,7 @@ bool IsAlpha(char c) {
 bool StartsWithNoCase(std::string_view s, size_t pos, std::string_view lit) {
   if (s.size() - pos < lit.size()) return false;
   for (size_t k = 0; k < lit.size(); ++k) {
-    if (Lower(s[pos + k]) != lit[k]) return false;
+    if (LowerAscii(s[pos + k]) != lit[k]) return false;
   }
   return true;
 }
@@ -261,7 +258,7 @@ std::string HtmlToText(std::string_view s, HtmlIssues* issues) {
     std::string name;
     while (j < s.size() && !IsSpace(s[j]) && s[j] != '/' && s[j] != '>' &&
            name.size() < 32) {
-      name.push_back(Lower(s[j]));
+      name.push_back(LowerAscii(s[j]));
       ++j;
     }
     switch (Classify(name)) {
@@ -306,7 +303,7 @@ std::string SniffHtmlCharset(std::string_view html) {
            (IsAlpha(head[k]) || (head[k] >= '0' && head[k] <= '9') ||
             head[k] == '-' || head[k] == '_' || head[k] == '.' ||
             head[k] == ':')) {
-      cs.push_back(Lower(head[k]));
+      cs.push_back(LowerAscii(head[k]));
       ++k;
     }
     if (!cs.empty()) return cs;

@@ -1,14 +1,9 @@
 // Address and domain normalisation.
 #include "lib/store/normalize.h"
 
+#include "lib/ascii.h"
+
 namespace seal::store {
-namespace {
-
-char Lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-}  // namespace
 
 Result<std::string> NormalizeAddress(std::string_view address) {
   if (address.empty()) return InvalidArgumentError("address is empty");
@@ -25,7 +20,7 @@ Result<std::string> NormalizeAddress(std::string_view address) {
           "address contains a space or control character");
     }
     if (c == '@') ++ats;
-    out.push_back(Lower(c));
+    out.push_back(LowerAscii(c));
   }
   size_t at = out.rfind('@');
   if (ats == 0) return InvalidArgumentError("address has no '@'");
@@ -45,7 +40,7 @@ Result<std::string> NormalizeDomain(std::string_view domain) {
   std::string out;
   out.reserve(domain.size());
   for (char c : domain) {
-    char l = Lower(c);
+    char l = LowerAscii(c);
     bool ok = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || l == '-' ||
               l == '.' || l == '_';
     if (!ok) {
