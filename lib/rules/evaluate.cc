@@ -268,12 +268,10 @@ Result<Evaluation> EvaluateImpl(const CompiledRules& compiled,
   // 3. Per recipient: recipient conditions, then precedence.
   std::vector<std::string> recipients = envelope.recipients;
   if (recipients.empty()) recipients.emplace_back();
-  std::vector<FiredAction> fired;
   for (const std::string& recipient : recipients) {
     Decision d;
     d.recipient = recipient;
     const std::string domain = DomainOf(recipient);
-    fired.clear();
     for (const RuleState& state : states) {
       const Rule& rule = rules[state.rule];
       if (!state.fired) {
@@ -297,22 +295,33 @@ Result<Evaluation> EvaluateImpl(const CompiledRules& compiled,
       hit.sample = state.sample;
       hit.count = state.count;
       d.fired.push_back(std::move(hit));
-      fired.push_back(FiredAction{rule.id, rule.action, rule.profile});
     }
-    Outcome outcome =
-        Combine(fired, envelope.authenticated, envelope.sender_internal);
-    d.action = outcome.action;
-    d.sign = outcome.sign;
-    d.profile = std::move(outcome.profile);
-    d.no_encrypt_honoured = outcome.no_encrypt_honoured;
-    d.no_sign_honoured = outcome.no_sign_honoured;
-    d.notes = std::move(outcome.notes);
+    Recombine(d, envelope.authenticated, envelope.sender_internal);
     ev.decisions.push_back(std::move(d));
   }
   return ev;
 }
 
 }  // namespace
+
+void Recombine(Decision& d, bool authenticated, bool sender_internal) {
+  std::vector<FiredAction> fired;
+  fired.reserve(d.fired.size());
+  for (const RuleHit& h : d.fired) {
+    fired.push_back(FiredAction{h.rule_id, h.action, h.profile});
+  }
+  Outcome o = Combine(fired, authenticated, sender_internal);
+  d.action = o.action;
+  d.sign = o.sign;
+  d.profile = std::move(o.profile);
+  d.no_encrypt_honoured = o.no_encrypt_honoured;
+  d.no_sign_honoured = o.no_sign_honoured;
+  for (std::string& n : o.notes) {
+    if (std::find(d.notes.begin(), d.notes.end(), n) == d.notes.end()) {
+      d.notes.push_back(std::move(n));
+    }
+  }
+}
 
 Result<Evaluation> Evaluate(const CompiledRules& rules, const MessageText& text,
                             const EnvelopeContext& envelope) {

@@ -79,6 +79,12 @@ struct Evaluation {
 Result<Evaluation> Evaluate(const CompiledRules& rules, const MessageText& text,
                             const EnvelopeContext& envelope);
 
+// Combines the actions of d.fired (precedence.h) and sets d's treatment
+// from the result; its notes are added to d.notes, each once. Evaluate
+// ends each decision with it; so does a caller that adds a fired action
+// afterwards (rules.on_truncated, lib/rules/truncated_policy.h).
+void Recombine(Decision& d, bool authenticated, bool sender_internal);
+
 }  // namespace seal::rules
 
 #endif  // SEALMILTER_LIB_RULES_EVALUATE_H_

@@ -2,9 +2,8 @@
 #include "lib/rules/truncated_policy.h"
 
 #include <string>
-#include <vector>
+#include <utility>
 
-#include "lib/rules/precedence.h"
 #include "lib/rules/rule.h"
 
 namespace seal::rules {
@@ -54,23 +53,7 @@ bool ApplyOnTruncated(OnTruncated policy, const EnvelopeContext& envelope,
     hit.action = action;
     if (action == Action::kEncrypt) hit.profile = std::string(kDefaultProfile);
     d.fired.push_back(std::move(hit));
-    std::vector<FiredAction> fired;
-    fired.reserve(d.fired.size());
-    for (const RuleHit& h : d.fired) {
-      fired.push_back({h.rule_id, h.action, h.profile});
-    }
-    Outcome o =
-        Combine(fired, envelope.authenticated, envelope.sender_internal);
-    d.action = o.action;
-    d.sign = o.sign;
-    d.profile = std::move(o.profile);
-    d.no_encrypt_honoured = o.no_encrypt_honoured;
-    d.no_sign_honoured = o.no_sign_honoured;
-    for (std::string& n : o.notes) {
-      bool known = false;
-      for (const std::string& m : d.notes) known = known || m == n;
-      if (!known) d.notes.push_back(std::move(n));
-    }
+    Recombine(d, envelope.authenticated, envelope.sender_internal);
   }
   ev.notes.push_back(
       "rules.on_truncated = " + std::string(OnTruncatedName(policy)) +
