@@ -14,13 +14,7 @@
 #include <cstdio>
 #include <functional>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SEAL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SEAL_ASAN 1
-#endif
-#endif
+#include "tests/unit/sanitizers.h"
 
 namespace seal::testing {
 

@@ -19,14 +19,7 @@
 #include "lib/crypto/sign.h"
 #include "lib/crypto/verify.h"
 #include "tests/unit/crypto/test_pki.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SEAL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SEAL_ASAN 1
-#endif
-#endif
+#include "tests/unit/sanitizers.h"
 
 namespace seal::crypto {
 namespace {
