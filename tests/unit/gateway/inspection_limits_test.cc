@@ -77,14 +77,15 @@ action = "reject"
     snapshot->policy = *policy;
   }
   Outcome Run(const std::string& raw,
-              const std::string& client_addr = "192.0.2.9") {
+              const std::string& client_addr = "192.0.2.9",
+              const Services& services = Services()) {
     Transaction t(snapshot, Logger("s1/4M1"));
     t.envelope().sender = "alice@example.com";
     t.envelope().recipients = {"bob@example.org"};
     REQUIRE(t.spool().Append(raw).ok());
     ConnectionInfo c;
     c.client_addr = client_addr;
-    return ProcessMessage(t, c, Services());
+    return ProcessMessage(t, c, services);
   }
   std::shared_ptr<Snapshot> snapshot;
 };
@@ -297,6 +298,16 @@ TEST_CASE("ProcessMessage: rules.on_truncated on outbound mail") {
     CHECK_THAT(capture.sink->All(), Catch::Contains("quarantined"));
     CHECK(o.verdict.kind == Verdict::Kind::kAccept);
     CHECK_THAT(o.plan.quarantine, Catch::Contains("content policy"));
+  }
+  SECTION("quarantine, then released by an administrator: delivered") {
+    CaptureScope capture;
+    TempDir dir;
+    Daemon d(dir, CutConfig("quarantine", "mta"));
+    Services released;
+    released.quarantine_released = true;
+    Outcome o = d.Run(kCutMessage, "192.0.2.9", released);
+    CHECK(o.verdict.kind == Verdict::Kind::kAccept);
+    CHECK(o.plan.quarantine.empty());  // not held a second time
   }
   SECTION("a message that was read whole is not touched") {
     CaptureScope capture;
