@@ -3,23 +3,15 @@
 
 #include <cstddef>
 
+#include "lib/mime/header_fields.h"
+
 namespace seal::mime {
 namespace {
 
 bool IsWsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 std::string Trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && IsWsp(s[b])) ++b;
-  while (e > b && IsWsp(s[e - 1])) --e;
-  return std::string(s.substr(b, e - b));
-}
-
-std::string_view TrimView(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && IsWsp(s[b])) ++b;
-  while (e > b && IsWsp(s[e - 1])) --e;
-  return s.substr(b, e - b);
+  return std::string(TrimFoldWhitespace(s));
 }
 
 // Characters the loop in ParseAddressList handles itself (':' ends a
@@ -67,7 +59,7 @@ struct Mailbox {
 
 void Finish(Mailbox& m, std::vector<std::string>& out) {
   if (m.has_angle) {
-    std::string_view a = TrimView(m.angle);
+    std::string_view a = TrimFoldWhitespace(m.angle);
     // Obsolete source route "@a,@b:user@host".
     if (!a.empty() && a[0] == '@') {
       const size_t colon = a.find(':');

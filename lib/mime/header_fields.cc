@@ -16,14 +16,6 @@ bool FoldOrEdge(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-// The value without its leading and trailing blanks, CR and LF.
-std::string_view Trimmed(std::string_view v) {
-  size_t b = 0, e = v.size();
-  while (b < e && FoldOrEdge(v[b])) ++b;
-  while (e > b && FoldOrEdge(v[e - 1])) --e;
-  return v.substr(b, e - b);
-}
-
 // True when one of the eight bytes of `word` is CR or LF (the classic
 // "has a zero byte" test on word ^ CR and word ^ LF; exact for "any").
 bool HasLineBreak(uint64_t word) {
@@ -46,19 +38,6 @@ size_t NextLineBreak(std::string_view v, size_t from) {
   }
   while (from < v.size() && v[from] != '\r' && v[from] != '\n') ++from;
   return from;
-}
-
-// True when `v` holds a CR or LF (NextLineBreak(v, 0) != v.size()), the
-// last few bytes tested as the final eight.
-bool AnyLineBreak(std::string_view v) {
-  if (v.size() < 8) return NextLineBreak(v, 0) != v.size();
-  uint64_t word;
-  for (size_t i = 0; i + 8 <= v.size(); i += 8) {
-    std::memcpy(&word, v.data() + i, 8);
-    if (HasLineBreak(word)) return true;
-  }
-  std::memcpy(&word, v.data() + v.size() - 8, 8);
-  return HasLineBreak(word);
 }
 
 // True when none of the eight bytes at `p` is NUL, CR, LF, '=' or 8-bit
@@ -103,11 +82,18 @@ void AppendWithoutLineBreaks(std::string_view v, std::string& out) {
 
 }  // namespace
 
+std::string_view TrimFoldWhitespace(std::string_view v) {
+  size_t b = 0, e = v.size();
+  while (b < e && FoldOrEdge(v[b])) ++b;
+  while (e > b && FoldOrEdge(v[e - 1])) --e;
+  return v.substr(b, e - b);
+}
+
 std::string UnfoldValue(std::string_view raw_value) {
   // Dropping CR and LF, then trimming blanks, is trimming blanks, CR and LF,
   // then dropping the CR and LF inside: one copy, no second string.
   std::string out;
-  const std::string_view t = Trimmed(raw_value);
+  const std::string_view t = TrimFoldWhitespace(raw_value);
   out.reserve(t.size());
   AppendWithoutLineBreaks(t, out);
   return out;
@@ -115,8 +101,8 @@ std::string UnfoldValue(std::string_view raw_value) {
 
 std::string_view UnfoldedView(std::string_view raw_value,
                               std::string& storage) {
-  const std::string_view t = Trimmed(raw_value);
-  if (!AnyLineBreak(t)) return t;
+  const std::string_view t = TrimFoldWhitespace(raw_value);
+  if (NextLineBreak(t, 0) == t.size()) return t;
   storage.clear();
   storage.reserve(t.size());
   AppendWithoutLineBreaks(t, storage);
@@ -140,13 +126,6 @@ bool IsPlainFieldText(std::string_view v) {
     }
   }
   return true;
-}
-
-std::string_view TrimBlanks(std::string_view v) {
-  size_t b = 0, e = v.size();
-  while (b < e && (v[b] == ' ' || v[b] == '\t')) ++b;
-  while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t')) --e;
-  return v.substr(b, e - b);
 }
 
 size_t FieldNameLength(std::string_view line, size_t* colon) {

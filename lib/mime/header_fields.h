@@ -38,13 +38,15 @@ std::string UnfoldValue(std::string_view raw_value);
 // then holds the unfolded value. Valid while both live.
 std::string_view UnfoldedView(std::string_view raw_value, std::string& storage);
 // True when `raw_value` is US-ASCII without NUL, CR, LF or '=': then
-// UnfoldedView only trims it (TrimBlanks), it holds no encoded-word, and it
+// UnfoldedView only trims it (TrimFoldWhitespace), it holds no encoded-word,
+// and it
 // is valid UTF-8 without NUL, so every decoder returns it as it is. Most
 // header fields are like that; the text extractor skips those passes
 // for them.
 bool IsPlainFieldText(std::string_view raw_value);
-// Without the spaces and tabs at both ends.
-std::string_view TrimBlanks(std::string_view v);
+// Without the spaces, tabs, CR and LF at both ends: what UnfoldedView trims
+// (and all it does to a value without line breaks).
+std::string_view TrimFoldWhitespace(std::string_view v);
 // ASCII case-insensitive comparison of field names.
 inline bool NameEquals(std::string_view a, std::string_view b) {
   return EqualsIgnoreAsciiCase(a, b);

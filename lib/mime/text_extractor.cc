@@ -275,7 +275,7 @@ class Extractor {
       const std::string_view raw = CutValue(mime, f, origin);
       const bool plain = plain_name && IsPlainFieldText(raw);
       const std::string_view value =
-          plain ? TrimBlanks(raw) : UnfoldedView(raw, unfolded);
+          plain ? TrimFoldWhitespace(raw) : UnfoldedView(raw, unfolded);
       const FieldRole role = RoleOf(name);
       if (role == FieldRole::kSubject) {
         std::string text;

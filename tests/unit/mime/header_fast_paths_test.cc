@@ -171,9 +171,10 @@ TEST_CASE("UnfoldedView and IsPlainFieldText match the byte loops",
     if (!IsPlainFieldText(s)) continue;
     // What the extractor relies on to skip the general path.
     std::string unused;
-    CHECK(TrimBlanks(s) == UnfoldedView(s, unused));
+    CHECK(TrimFoldWhitespace(s) == UnfoldedView(s, unused));
     TextIssues issues;
-    CHECK(DecodeEncodedWords(TrimBlanks(s), conv, issues) == TrimBlanks(s));
+    CHECK(DecodeEncodedWords(TrimFoldWhitespace(s), conv, issues) ==
+          TrimFoldWhitespace(s));
     CHECK_FALSE(issues.raw_not_utf8);
     CHECK_FALSE(issues.bad_encoding);
   }
