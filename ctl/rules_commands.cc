@@ -99,14 +99,9 @@ Result<ResolvedRules> Resolve(const RuleSelection& selection) {
     r.engine.max_scan_bytes = config->rules.max_scan_bytes;
   }
   r.settings.mime_limits = gateway::MimeLimitsOf(*config);
-  if (!config->rules.on_truncated.empty() &&
-      !rules::ParseOnTruncated(config->rules.on_truncated,
-                               r.settings.on_truncated)) {
-    return InvalidArgumentError("rules.on_truncated: '" +
-                                config->rules.on_truncated +
-                                "' is not classify, encrypt, quarantine or "
-                                "reject");
-  }
+  Result<rules::OnTruncated> on_truncated = gateway::OnTruncatedOf(*config);
+  if (!on_truncated.ok()) return on_truncated.status();
+  r.settings.on_truncated = *on_truncated;
   return r;
 }
 

@@ -31,17 +31,24 @@ mime::MimeLimits MimeLimitsOf(const Config& config) {
   return limits;
 }
 
-Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config) {
-  auto policy = std::make_shared<Policy>();
-  policy->mime_limits = MimeLimitsOf(config);
+Result<rules::OnTruncated> OnTruncatedOf(const Config& config) {
+  rules::OnTruncated value = rules::OnTruncated::kClassify;
   if (!config.rules.on_truncated.empty() &&
-      !rules::ParseOnTruncated(config.rules.on_truncated,
-                               policy->on_truncated)) {
+      !rules::ParseOnTruncated(config.rules.on_truncated, value)) {
     return InvalidArgumentError(config.source + ": rules.on_truncated: '" +
                                 config.rules.on_truncated +
                                 "' is not classify, encrypt, quarantine or "
                                 "reject");
   }
+  return value;
+}
+
+Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config) {
+  auto policy = std::make_shared<Policy>();
+  policy->mime_limits = MimeLimitsOf(config);
+  Result<rules::OnTruncated> on_truncated = OnTruncatedOf(config);
+  if (!on_truncated.ok()) return on_truncated.status();
+  policy->on_truncated = *on_truncated;
   std::vector<rules::RuleSource> first;
   if (config.rules.shipped) first = rules::ShippedRuleSources();
   Result<rules::RuleList> list = rules::LoadRulePaths(

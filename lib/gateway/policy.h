@@ -51,6 +51,10 @@ Result<std::shared_ptr<const Policy>> BuildPolicy(const Config& config);
 // before the engine does). Used by BuildPolicy and by sealctl rules test.
 mime::MimeLimits MimeLimitsOf(const Config& config);
 
+// rules.on_truncated of `config` (classify when unset); an error for a value
+// the schema should have refused. Used by BuildPolicy and sealctl rules test.
+Result<rules::OnTruncated> OnTruncatedOf(const Config& config);
+
 }  // namespace seal::gateway
 
 #endif  // SEALMILTER_LIB_GATEWAY_POLICY_H_
