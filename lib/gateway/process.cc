@@ -164,19 +164,8 @@ class Processor {
     if (services_.quarantine_released) {
       for (rules::Decision& d : eval->decisions) {
         if (d.action != FinalAction::kQuarantine) continue;
-        std::vector<rules::FiredAction> rest;
-        for (const rules::RuleHit& h : d.fired) {
-          if (h.action != rules::Action::kQuarantine) {
-            rest.push_back({h.rule_id, h.action, h.profile});
-          }
-        }
-        rules::Outcome o =
-            rules::Combine(rest, ctx.authenticated, ctx.sender_internal);
-        d.action = o.action;
-        d.sign = o.sign;
-        d.profile = o.profile;
-        d.no_encrypt_honoured = o.no_encrypt_honoured;
-        d.no_sign_honoured = o.no_sign_honoured;
+        rules::RecombineIgnoring(d, rules::Action::kQuarantine,
+                                 ctx.authenticated, ctx.sender_internal);
         released = true;
       }
     }

@@ -304,10 +304,14 @@ Result<Evaluation> EvaluateImpl(const CompiledRules& compiled,
 
 }  // namespace
 
-void Recombine(Decision& d, bool authenticated, bool sender_internal) {
+namespace {
+
+void RecombineImpl(Decision& d, const Action* ignored, bool authenticated,
+                   bool sender_internal) {
   std::vector<FiredAction> fired;
   fired.reserve(d.fired.size());
   for (const RuleHit& h : d.fired) {
+    if (ignored != nullptr && h.action == *ignored) continue;
     fired.push_back(FiredAction{h.rule_id, h.action, h.profile});
   }
   Outcome o = Combine(fired, authenticated, sender_internal);
@@ -321,6 +325,17 @@ void Recombine(Decision& d, bool authenticated, bool sender_internal) {
       d.notes.push_back(std::move(n));
     }
   }
+}
+
+}  // namespace
+
+void Recombine(Decision& d, bool authenticated, bool sender_internal) {
+  RecombineImpl(d, nullptr, authenticated, sender_internal);
+}
+
+void RecombineIgnoring(Decision& d, Action ignored, bool authenticated,
+                       bool sender_internal) {
+  RecombineImpl(d, &ignored, authenticated, sender_internal);
 }
 
 Result<Evaluation> Evaluate(const CompiledRules& rules, const MessageText& text,

@@ -85,6 +85,12 @@ Result<Evaluation> Evaluate(const CompiledRules& rules, const MessageText& text,
 // afterwards (rules.on_truncated, lib/rules/truncated_policy.h).
 void Recombine(Decision& d, bool authenticated, bool sender_internal);
 
+// Recombine as if no action of kind `ignored` had fired; those hits stay in
+// d.fired, so the log still names them. A quarantine released by an
+// administrator falls back to what the message's other rules ask for.
+void RecombineIgnoring(Decision& d, Action ignored, bool authenticated,
+                       bool sender_internal);
+
 }  // namespace seal::rules
 
 #endif  // SEALMILTER_LIB_RULES_EVALUATE_H_
