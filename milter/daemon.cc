@@ -14,8 +14,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "lib/ca/key_type.h"
 #include "lib/gateway/inbound_trust.h"
@@ -26,6 +28,7 @@
 #include "lib/temp_file.h"
 #include "milter/callbacks.h"
 #include "milter/privileges.h"
+#include "milter/readiness.h"
 #include "milter/reload.h"
 #include "milter/socket.h"
 #include "milter/store_services.h"
@@ -78,6 +81,7 @@ class StartupReporter {
   }
 
   int Fail(int exit_code, const std::string& message) {
+    std::lock_guard<std::mutex> lock(mu_);
     Logger("startup").Error() << message;
     if (fd_ >= 0) {
       std::string report = (exit_code == kExitConfig ? "C" : "O") + message;
@@ -91,6 +95,7 @@ class StartupReporter {
   }
 
   void Ready() {
+    std::lock_guard<std::mutex> lock(mu_);
     if (fd_ >= 0) {
       (void)!write(fd_, "ok", 2);
       close(fd_);
@@ -99,6 +104,7 @@ class StartupReporter {
   }
 
  private:
+  std::mutex mu_;  // Ready (the probe's thread) and Fail (main thread)
   bool log_stderr_;
   int fd_ = -1;
 };
@@ -127,6 +133,9 @@ std::string PathInsideChroot(const std::string& path,
   }
   return "";
 }
+
+// How long libmilter's listener may take to answer the readiness probe.
+constexpr std::chrono::seconds kReadinessTimeout(30);
 
 }  // namespace
 
@@ -214,6 +223,14 @@ int RunDaemon(const Options& options, const ConfigSource& source, Config config,
     Logger("startup").Warning()
         << "cannot chown " << cfg.gateway.reinject_journal;
   }
+  // The readiness probe connects now, while the socket can be reached
+  // whatever its mode and wherever a chroot puts us (milter/readiness.h).
+  Result<ReadinessProbe> probe = ReadinessProbe::Connect(*address);
+  if (!probe.ok()) {
+    Logger("startup").Warning()
+        << "cannot probe the milter socket (" << probe.status().message()
+        << "); start-up is reported without waiting for the listener";
+  }
   if (Status s = DropPrivileges(*id, cfg.milter.chroot); !s.ok()) {
     return reporter.Fail(kExitOsError, s.message());
   }
@@ -247,17 +264,47 @@ int RunDaemon(const Options& options, const ConfigSource& source, Config config,
   if (Status s = reload.Start(); !s.ok()) {
     return reporter.Fail(kExitOsError, s.message());
   }
-  Logger("startup").Notice()
-      << "sealmilter " << SEALMILTER_VERSION << " listening on "
-      << address->spec << " (config " << cfg.source << ", generation "
-      << store.Current()->generation << ", uid " << getuid() << ")";
-  reporter.Ready();
+  // Started means serving: reported once libmilter's listener has answered
+  // the probe (or at once when there is no probe).
+  bool ready = false;
+  std::string not_ready;
+  auto announce = [&] {
+    Logger("startup").Notice()
+        << "sealmilter " << SEALMILTER_VERSION << " listening on "
+        << address->spec << " (config " << cfg.source << ", generation "
+        << store.Current()->generation << ", uid " << getuid() << ")";
+    reporter.Ready();
+    ready = true;
+  };
+  std::thread prober;
+  if (probe.ok()) {
+    prober = std::thread([&] {
+      Status s = probe->Await(kReadinessTimeout);
+      if (s.ok()) {
+        announce();
+      } else {
+        not_ready = s.message();
+        smfi_stop();
+      }
+    });
+  } else {
+    announce();
+  }
 
   int rc = smfi_main();
+  if (prober.joinable()) {
+    probe->Cancel();
+    prober.join();
+  }
   store_services.Stop();
   reload.Stop();
   SetSnapshotStore(nullptr);
   SetServices(nullptr);
+  if (!ready) {
+    return reporter.Fail(kExitOsError,
+                         "the milter listener did not start serving on " +
+                             address->spec + ": " + not_ready);
+  }
   Logger("shutdown").Notice() << "sealmilter stopped";
   return rc == MI_SUCCESS ? kExitOk : kExitOsError;
 }

@@ -11,7 +11,8 @@
   after the fork; the child is a session leader and leaves nothing behind
   on failure;
 * SIGTERM, SIGINT and SIGHUP stop the daemon cleanly (exit 0, "sealmilter
-  stopped"), also with connections open in the middle of a message.
+  stopped"), also with connections open in the middle of a message, and
+  also the moment start-up has been reported.
 
 usage: test_startup.py --daemon PATH [--miltertest PATH] [unittest args]
 """
@@ -320,6 +321,30 @@ class ShutdownTest(Base):
             d.kill()
         self.assert_clean_stop(d, rc)
         self.assertNotIn("passed unchanged", d.log())
+
+    def test_stop_the_moment_start_up_is_reported(self):
+        # "listening on" is logged (and a detached parent exits) only once
+        # libmilter's listener has answered a probe: a stop that follows at
+        # once finds the listener in its loop and ends cleanly. Before, the
+        # line came before smfi_main, and a SIGTERM racing libmilter's
+        # start could make smfi_main fail (exit 71). Each stop takes up to
+        # libmilter's 5 s poll interval, hence only five rounds.
+        for i in range(5):
+            with self.subTest(round=i):
+                self.env.write_config()
+                d = H.Daemon(ARGS.daemon, self.env).start(wait=False)
+                try:
+                    deadline = time.monotonic() + H.START_TIMEOUT
+                    while "listening on" not in d.log():
+                        self.assertIsNone(d.proc.poll(), d.log())
+                        self.assertLess(time.monotonic(), deadline, d.log())
+                        time.sleep(0.002)
+                    d.signal(signal.SIGTERM)
+                    rc = d.proc.wait(H.STOP_TIMEOUT)
+                finally:
+                    d.kill()
+                self.assert_clean_stop(d, rc)
+                os.unlink(self.env.log_path)
 
 
 def main():
