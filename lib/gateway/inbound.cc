@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 
+#include "lib/ascii.h"
 #include "lib/crypto/already_encrypted.h"
 #include "lib/crypto/byte_io.h"
 #include "lib/crypto/cms_input.h"
@@ -109,7 +110,13 @@ std::vector<RecipientId> RecipientIds(CMS_ContentInfo* cms, bool& truncated) {
 }
 
 // Why a message could not be decrypted, as the result header says it.
-enum class Undecryptable { kNoKey, kDamaged, kNoMasterKey, kStoreError };
+enum class Undecryptable {
+  kNoKey,
+  kDamaged,
+  kNoMasterKey,
+  kStoreError,
+  kNotForRecipient,  // encrypted to others than the envelope's recipients
+};
 
 std::string_view UndecryptableName(Undecryptable u) {
   switch (u) {
@@ -121,6 +128,8 @@ std::string_view UndecryptableName(Undecryptable u) {
       return "no-master-key";
     case Undecryptable::kStoreError:
       return "store-error";
+    case Undecryptable::kNotForRecipient:
+      return "not-for-recipient";
   }
   return "damaged";
 }
@@ -295,6 +304,10 @@ class Inbound {
     std::vector<crypto::KeyPair> keys;
     std::set<std::string> seen;
     std::string key_problem;
+    // Whom the message is encrypted to, as far as the store knows: the
+    // addresses and domain-certificate domains of the RecipientInfos'
+    // certificates, with a private key here or not.
+    std::set<std::string> to_addresses, to_domains;
     for (const RecipientId& id : ids) {
       Result<std::vector<store::CertificateRecord>> found =
           id.ski.empty()
@@ -307,6 +320,8 @@ class Inbound {
         return found.status();
       }
       for (const store::CertificateRecord& rec : *found) {
+        to_addresses.insert(rec.emails.begin(), rec.emails.end());
+        to_domains.insert(rec.domains.begin(), rec.domains.end());
         if (!rec.has_private_key || !seen.insert(rec.sha256).second) continue;
         Result<EvpPkeyPtr> key = services_.vault->GetPrivateKey(rec.sha256);
         if (!key.ok()) {
@@ -336,6 +351,22 @@ class Inbound {
                               " recipient(s) the message is encrypted to"
                         : key_problem;
       return NotFoundError(why.message);
+    }
+    // The plaintext goes to every envelope recipient, so each must be one
+    // the sender encrypted to: otherwise anyone holding a copy of the
+    // ciphertext could have it decrypted by re-sending it to themselves.
+    for (const std::string& rcpt : env_.recipients) {
+      std::string address = rcpt;
+      for (char& c : address) c = LowerAscii(c);
+      const size_t at = address.rfind('@');
+      const std::string domain =
+          at == std::string::npos ? "" : address.substr(at + 1);
+      if (to_addresses.count(address) == 0 && to_domains.count(domain) == 0) {
+        why = {
+            Undecryptable::kNotForRecipient,
+            "not decrypted: encrypted to others than recipient <" + rcpt + ">"};
+        return FailedPreconditionError(why.message);
+      }
     }
     return keys;
   }

@@ -29,8 +29,9 @@ const std::string kEntity =
     "\r\n"
     "Meet me at noon.\r\n";
 
-Envelope Env(const std::string& sender) {
-  return Envelope{sender, "", {"alice@example.org"}};
+Envelope Env(const std::string& sender,
+             std::vector<std::string> recipients = {"alice@example.org"}) {
+  return Envelope{sender, "", std::move(recipients)};
 }
 
 struct Run {
@@ -40,11 +41,13 @@ struct Run {
 };
 
 Run Process(SmimeFixture& f, const std::string& raw,
-            const std::string& sender = "ext@other.example") {
+            const std::string& sender = "ext@other.example",
+            std::vector<std::string> recipients = {"alice@example.org"}) {
   Run r;
   r.raw = raw;
   MessageParts parts = SplitMessage(r.raw);
-  r.out = ProcessInbound(parts, Env(sender), f.config, f.services, f.spool);
+  r.out = ProcessInbound(parts, Env(sender, std::move(recipients)), f.config,
+                         f.services, f.spool);
   for (const std::string& w : r.out.warnings) UNSCOPED_INFO("warning: " << w);
   UNSCOPED_INFO("detail: " << r.out.detail);
   r.delivered = Apply(r.raw, r.out.plan);
@@ -90,10 +93,65 @@ TEST_CASE("inbound: encrypted to several, one of them ours") {
   SmimeFixture f;
   f.AddKey(TestPki().carol);  // EC: key agreement RecipientInfo
   Run r = Process(
-      f, Outer("ext@other.example", "Both") +
-             EncryptedTo({TestPki().bob.cert, TestPki().carol.cert}, kEntity));
+      f,
+      Outer("ext@other.example", "Both") +
+          EncryptedTo({TestPki().bob.cert, TestPki().carol.cert}, kEntity),
+      "ext@other.example", {"carol@example.org"});
   REQUIRE(r.out.plan.body != nullptr);
   CHECK(SplitMessage(r.delivered).body == "Meet me at noon.\r\n");
+}
+
+TEST_CASE("inbound: decrypted only for the recipients it is encrypted to") {
+  // Whoever holds a copy of the ciphertext must not get it decrypted by
+  // re-sending it to another address here.
+  SmimeFixture f;
+  f.AddKey(TestPki().alice);
+  f.AddKey(TestPki().carol);
+  const std::string raw = Outer("ext@other.example", "For Alice") +
+                          EncryptedTo({TestPki().alice.cert}, kEntity);
+  SECTION("another internal user") {
+    Run r = Process(f, raw, "ext@other.example", {"carol@example.org"});
+    CHECK(r.out.plan.body == nullptr);
+    CHECK(r.delivered.find("Meet me at noon.") == std::string::npos);
+    CHECK(FieldOf(r.delivered, "X-Seal-Result") ==
+          "smime=undecryptable; reason=not-for-recipient");
+    CHECK(FieldOf(r.delivered, "Subject") == "For Alice");
+  }
+  SECTION("the right recipient and another one") {
+    Run r = Process(f, raw, "ext@other.example",
+                    {"alice@example.org", "mallory@example.org"});
+    CHECK(r.out.plan.body == nullptr);
+    CHECK(FieldOf(r.delivered, "X-Seal-Result") ==
+          "smime=undecryptable; reason=not-for-recipient");
+  }
+  SECTION("refused when inbound.undecryptable is reject") {
+    f.config.inbound.undecryptable = "reject";
+    Run r = Process(f, raw, "ext@other.example", {"carol@example.org"});
+    CHECK(r.out.final);
+    CHECK(r.out.verdict.kind == Verdict::Kind::kReject);
+  }
+  SECTION("the address compares without case") {
+    Run r = Process(f, raw, "ext@other.example", {"Alice@EXAMPLE.org"});
+    REQUIRE(r.out.plan.body != nullptr);
+    CHECK(SplitMessage(r.delivered).body == "Meet me at noon.\r\n");
+  }
+}
+
+TEST_CASE("inbound: a domain certificate's key decrypts for its domain") {
+  SmimeFixture f;
+  Result<std::string> der = TestPki().bob.cert.ToDer();
+  REQUIRE(der.ok());
+  Result<store::CertificateRecord> rec = f.vault.PutCertificateWithKey(
+      *der, TestPki().bob.key.get(), store::CertSource::kDomain, "example.org");
+  INFO(rec.status().ToString());
+  REQUIRE(rec.ok());
+  const std::string raw = Outer("ext@other.example", "Domain") +
+                          EncryptedTo({TestPki().bob.cert}, kEntity);
+  Run in_domain = Process(f, raw, "ext@other.example", {"dave@example.org"});
+  REQUIRE(in_domain.out.plan.body != nullptr);
+  CHECK(SplitMessage(in_domain.delivered).body == "Meet me at noon.\r\n");
+  Run elsewhere = Process(f, raw, "ext@other.example", {"dave@example.net"});
+  CHECK(elsewhere.out.plan.body == nullptr);
 }
 
 TEST_CASE("inbound: undecryptable mail per inbound.undecryptable") {
