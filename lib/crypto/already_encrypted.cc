@@ -101,13 +101,19 @@ EncryptionCheck DetectExistingEncryption(const EntityRef& top) {
   if (ct.type == "application" &&
       (ct.subtype == "pkcs7-mime" || ct.subtype == "x-pkcs7-mime")) {
     std::string smime_type = ToLowerAscii(ct.Param("smime-type"));
-    if (smime_type == "enveloped-data") {
-      check.kind = ExistingEncryption::kSmimeEnveloped;
-    } else if (smime_type == "authenveloped-data") {
-      check.kind = ExistingEncryption::kSmimeAuthEnveloped;
-    } else if (smime_type.empty() || (smime_type != "signed-data" &&
-                                      smime_type != "compressed-data" &&
-                                      smime_type != "certs-only")) {
+    if (smime_type == "enveloped-data" || smime_type == "authenveloped-data") {
+      // The label alone proves nothing: the body must start as encrypted
+      // CMS, or it may be clear text under an S/MIME type.
+      check.kind = PeekCmsType(top.body, top.transfer_encoding);
+      check.reason = media + "; smime-type=" + smime_type +
+                     (check.encrypted() ? ""
+                                        : ", but the body is not "
+                                          "encrypted CMS");
+      return check;
+    }
+    if (smime_type.empty() ||
+        (smime_type != "signed-data" && smime_type != "compressed-data" &&
+         smime_type != "certs-only")) {
       check.kind = PeekCmsType(top.body, top.transfer_encoding);
       check.reason = media + " without a known smime-type; CMS content type " +
                      (check.encrypted() ? "is encrypted" : "is not encrypted");

@@ -159,7 +159,17 @@ bool IsSigned(const crypto::EntityRef& e) {
   return false;
 }
 
+// Labelled or found to be EnvelopedData / AuthEnvelopedData. Unlike the
+// outbound check, the label alone counts: a damaged body under it is
+// reported undecryptable, not taken for plain mail.
 bool IsEnveloped(const crypto::EntityRef& e) {
+  if (Result<crypto::ContentType> ct = crypto::ParseContentType(e.content_type);
+      ct.ok() && IsPkcs7Type(*ct)) {
+    std::string smime_type = crypto::ToLowerAscii(ct->Param("smime-type"));
+    if (smime_type == "enveloped-data" || smime_type == "authenveloped-data") {
+      return true;
+    }
+  }
   crypto::ExistingEncryption kind = crypto::DetectExistingEncryption(e).kind;
   return kind == crypto::ExistingEncryption::kSmimeEnveloped ||
          kind == crypto::ExistingEncryption::kSmimeAuthEnveloped;

@@ -172,6 +172,9 @@ class Processor {
 
     bool reject = false, quarantine = false, sign = false;
     std::vector<std::string> must, may;
+    // A must-encrypt rule that fired on the body or an attachment: the
+    // text it read is there in clear, whatever the message claims to be.
+    std::string read_in_clear;
     for (const rules::Decision& d : eval->decisions) {
       for (const rules::RuleHit& h : d.fired) rules_.insert(h.rule_id);
       for (const std::string& n : d.notes) notes_.insert(n);
@@ -200,6 +203,14 @@ class Processor {
         case FinalAction::kEncrypt:
           must.push_back(d.recipient);
           must_profiles_.insert(d.profile);
+          for (const rules::RuleHit& h : d.fired) {
+            if (h.action == rules::Action::kEncrypt && h.content &&
+                (h.scope == Scope::kBody || h.scope == Scope::kAttachmentText ||
+                 h.scope == Scope::kAttachmentName) &&
+                read_in_clear.empty()) {
+              read_in_clear = h.rule_id;
+            }
+          }
           break;
         case FinalAction::kEncryptIfPossible:
           may.push_back(d.recipient);
@@ -267,7 +278,15 @@ class Processor {
     }
     top.body = parts.body;
     crypto::EncryptionCheck existing = crypto::DetectExistingEncryption(top);
-    if (existing.encrypted()) {
+    if (existing.encrypted() && !read_in_clear.empty()) {
+      // Labelled encrypted, yet the rules read its text: a fake or partly
+      // clear container (a preamble, a non-CMS body under an S/MIME type)
+      // is encrypted like any other message, never let through.
+      notes_.insert("labelled " +
+                    std::string(crypto::ExistingEncryptionName(existing.kind)) +
+                    " but rule '" + read_in_clear +
+                    "' read its text in clear: encrypted anyway");
+    } else if (existing.encrypted()) {
       verb_ = unchanged_verb_;
       detail_ = "already_encrypted=" +
                 std::string(crypto::ExistingEncryptionName(existing.kind));
