@@ -318,6 +318,11 @@ Result<MultipartSignedParts> SplitMultipartSigned(std::string_view body,
         "multipart/signed body is truncated: no boundary after "
         "the signature part");
   }
+  // Exactly two parts (RFC 1847): a third would be shown by many clients
+  // beside the signed part, unsigned, under the signature's verdict.
+  if (!third.close) {
+    return ParseError("multipart/signed body has more than two parts");
+  }
   MultipartSignedParts parts;
   size_t signed_end = std::max(second.before, first.after);
   parts.signed_part = body.substr(first.after, signed_end - first.after);

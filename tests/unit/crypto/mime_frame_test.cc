@@ -111,6 +111,11 @@ TEST_CASE("SplitMultipartSigned keeps the exact bytes", "[mime]") {
       {"truncated after signed part", "--b\r\nA\r\n", false, "", ""},
       {"truncated signature", "--b\r\nA\r\n--b\r\nS\r\n", false, "", ""},
       {"one part", "--b\r\nA\r\n--b--\r\n", false, "", ""},
+      // An unsigned third part would be shown under the signature's verdict.
+      {"a third part", "--b\r\nA\r\n--b\r\nS\r\n--b\r\npay IBAN X\r\n--b--\r\n",
+       false, "", ""},
+      {"a third part, never closed", "--b\r\nA\r\n--b\r\nS\r\n--b\r\nmore",
+       false, "", ""},
   };
   for (const Case& c : cases) {
     SECTION(c.name) {

@@ -376,6 +376,25 @@ TEST_CASE("inbound: a signed message that cannot be parsed is malformed") {
   CHECK(FieldOf(r.delivered, "Subject") == "[signed INVALID] S");
 }
 
+TEST_CASE("inbound: an unsigned part added beside the signature is refused") {
+  // Clients show a third part of multipart/signed next to the signed one;
+  // it must not get the signature's verdict.
+  SmimeFixture f;
+  std::string signed_bob = SignedBy(TestPki().bob, kEntity);
+  const size_t close = signed_bob.rfind("\r\n--");
+  REQUIRE(close != std::string::npos);
+  const std::string close_line = signed_bob.substr(close + 2);  // --B--
+  REQUIRE(close_line.size() > 6);
+  const std::string delimiter = close_line.substr(0, close_line.size() - 4);
+  signed_bob.insert(close + 2, delimiter +
+                                   "\r\nContent-Type: text/plain\r\n\r\n"
+                                   "New bank account: pay IBAN X\r\n");
+  Run r = Process(f, Outer("bob@example.org", "S") + signed_bob);
+  CHECK(FieldOf(r.delivered, "Subject") == "[signed INVALID] S");
+  CHECK(FieldOf(r.delivered, "X-Seal-Result") ==
+        "smime=signed; signature=malformed");
+}
+
 TEST_CASE("inbound: signed, then encrypted: both tags, the signature kept") {
   SmimeFixture f;
   f.AddKey(TestPki().alice);
