@@ -1,8 +1,11 @@
 // Signature verification with per-signer verdicts and sender facts.
 #include "lib/crypto/verify.h"
 
+#include <openssl/asn1.h>
 #include <openssl/objects.h>
 
+#include <memory>
+#include <string>
 #include <utility>
 
 #include "lib/crypto/bio_adapters.h"
@@ -93,6 +96,79 @@ void JudgeCertificate(const CertCheckReport& check, SignerReport* r) {
 
 // `streamed` (may be null) is set when opaque content was split off and
 // comes through its own BIO.
+// What a real signed message carries at most. OpenSSL digests the content
+// once per listed digest algorithm, duplicates included, and the chain of
+// every signer is checked against every carried certificate, so a message
+// past these would buy CPU without needing a valid signature.
+constexpr int kMaxDigestAlgorithms = 8;
+constexpr int kMaxSigners = 8;
+constexpr int kMaxCarriedCertificates = 64;
+constexpr int kMaxCarriedCrls = 16;
+
+// The number of SignedData.digestAlgorithms (OpenSSL has no getter): read
+// from the DER of the skeleton, ContentInfo { OID, [0] SignedData {
+// version, digestAlgorithms SET, ... } }. -1 when it cannot be read.
+int DigestAlgorithmCount(CMS_ContentInfo* cms) {
+  unsigned char* der = nullptr;
+  const int len = i2d_CMS_ContentInfo(cms, &der);
+  if (len <= 0 || der == nullptr) {
+    ClearOpenSslErrors();
+    return -1;
+  }
+  std::unique_ptr<unsigned char, void (*)(unsigned char*)> owned(
+      der, [](unsigned char* d) { OPENSSL_free(d); });
+  const unsigned char* p = der;
+  const unsigned char* const end = der + len;
+  // Reads one header; p then points at its contents.
+  auto header = [&](long* content_len) {
+    int tag = 0, xclass = 0;
+    const int flags = ASN1_get_object(&p, content_len, &tag, &xclass, end - p);
+    return (flags & 0x80) == 0 && (flags & 0x01) == 0 &&
+           *content_len <= end - p;
+  };
+  long n = 0;
+  // ContentInfo, its OID (skipped), [0], SignedData, version (skipped).
+  if (!header(&n) || !header(&n)) return -1;
+  p += n;
+  if (!header(&n) || !header(&n) || !header(&n)) return -1;
+  p += n;
+  if (!header(&n)) return -1;  // digestAlgorithms
+  const unsigned char* const set_end = p + n;
+  int count = 0;
+  while (p < set_end) {
+    if (!header(&n) || p + n > set_end) return -1;
+    p += n;
+    ++count;
+  }
+  return count;
+}
+
+Status CheckSignedDataSize(CMS_ContentInfo* cms) {
+  auto refuse = [](int count, const char* what, int max) {
+    return ParseError("SignedData carries " + std::to_string(count) + " " +
+                      what + "; more than " + std::to_string(max) +
+                      " is refused");
+  };
+  const int signers = sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms));
+  if (signers > kMaxSigners) return refuse(signers, "signers", kMaxSigners);
+  const int digests = DigestAlgorithmCount(cms);
+  if (digests > kMaxDigestAlgorithms) {
+    return refuse(digests, "digest algorithms", kMaxDigestAlgorithms);
+  }
+  X509StackPtr certs(CMS_get1_certs(cms));
+  const int cert_count = certs ? sk_X509_num(certs.get()) : 0;
+  if (cert_count > kMaxCarriedCertificates) {
+    return refuse(cert_count, "certificates", kMaxCarriedCertificates);
+  }
+  STACK_OF(X509_CRL)* crls = CMS_get1_crls(cms);
+  const int crl_count = crls ? sk_X509_CRL_num(crls) : 0;
+  sk_X509_CRL_pop_free(crls, X509_CRL_free);
+  if (crl_count > kMaxCarriedCrls) {
+    return refuse(crl_count, "CRLs", kMaxCarriedCrls);
+  }
+  return Status::Ok();
+}
+
 Result<VerifyResult> VerifyParsed(CMS_ContentInfo* cms,
                                   const std::string_view* detached,
                                   const OpenedCms* streamed,
@@ -108,6 +184,7 @@ Result<VerifyResult> VerifyParsed(CMS_ContentInfo* cms,
   if (sk_CMS_SignerInfo_num(sinfos) <= 0) {
     return ParseError("SignedData has no signers");
   }
+  if (Status s = CheckSignedDataSize(cms); !s.ok()) return s;
   if (detached == nullptr && !has_stream && CMS_is_detached(cms) == 1) {
     return ParseError(
         "signed-data has no content (a detached signature "
