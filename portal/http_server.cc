@@ -38,9 +38,25 @@ HttpServer::HttpServer(App* app, size_t max_body) : impl_(new Impl) {
   // the portal parses it strictly (multipart.h), so the type is renamed
   // before the body is read (the Request is the server's own object).
   s.set_pre_routing_handler(
-      [](const httplib::Request& req, httplib::Response&) {
+      [](const httplib::Request& req, httplib::Response& res) {
+        auto& r = const_cast<httplib::Request&>(req);
+        // No byte ranges: httplib builds a multi-range answer in memory, so
+        // "Range: bytes=0-,0-,..." would multiply any page or download.
+        r.ranges.clear();
+        r.headers.erase("Range");
+        // A body must have a Content-Length: httplib applies the body limit
+        // (set_payload_max_length) only then, and reads a chunked or
+        // unframed body whole. The connection closes, so no unread body
+        // is taken for the next request.
+        if (req.method == "POST" && (req.has_header("Transfer-Encoding") ||
+                                     !req.has_header("Content-Length"))) {
+          res.status = 411;
+          res.set_header("Connection", "close");
+          res.set_content("A request body needs a Content-Length.\n",
+                          "text/plain; charset=utf-8");
+          return httplib::Server::HandlerResponse::Handled;
+        }
         if (req.is_multipart_form_data()) {
-          auto& r = const_cast<httplib::Request&>(req);
           std::string type = r.get_header_value("Content-Type");
           r.headers.erase("Content-Type");
           r.headers.emplace(std::string(kRawTypeHeader), type);
