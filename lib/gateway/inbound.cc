@@ -18,9 +18,13 @@
 #include "lib/crypto/mime_frame.h"
 #include "lib/crypto/ossl.h"
 #include "lib/crypto/verify.h"
+#include "lib/envelope/mime_writer.h"
 #include "lib/gateway/harvest.h"
 #include "lib/gateway/rewrite.h"
 #include "lib/mime/address_list.h"
+#include "lib/mime/charset.h"
+#include "lib/mime/encoded_words.h"
+#include "lib/mime/header_fields.h"
 
 namespace seal::gateway {
 namespace {
@@ -218,6 +222,43 @@ std::string Quoted(std::string_view s) {
     }
   }
   return out + "\"";
+}
+
+bool IsAsciiAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9');
+}
+
+// `s` starts with `tag` in any case, and the tag ends there: a bracketed
+// tag ("[signed OK]Pay") whatever follows, a word-like one only before a
+// non-alphanumeric character or the end.
+bool StartsWithTag(std::string_view s, std::string_view tag) {
+  if (tag.empty() || s.size() < tag.size() ||
+      !EqualsIgnoreAsciiCase(s.substr(0, tag.size()), tag)) {
+    return false;
+  }
+  return s.size() == tag.size() || !IsAsciiAlnum(tag.back()) ||
+         !IsAsciiAlnum(s[tag.size()]);
+}
+
+bool HasLeadingTag(std::string_view s, const std::vector<std::string>& tags) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  for (const std::string& t : tags) {
+    if (StartsWithTag(s, t)) return true;
+  }
+  return false;
+}
+
+// `subject` (raw) decoded from RFC 2047 when it has encoded-words, so a
+// tag hidden in "=?UTF-8?Q?=5Bsigned_OK=5D?=" is seen as the reader sees
+// it; nullopt when there is nothing to decode.
+std::optional<std::string> DecodedSubject(std::string_view subject) {
+  if (subject.find("=?") == std::string_view::npos) return std::nullopt;
+  mime::CharsetConverter conv;
+  mime::TextIssues issues;
+  return mime::DecodeEncodedWords(mime::UnfoldValue(subject), conv, issues);
 }
 
 class Inbound {
@@ -568,6 +609,24 @@ class Inbound {
     const RawField* subject = FindField(m_, "Subject");
     std::string before = subject != nullptr ? subject->value : "";
     std::string after = TagSubject(before, ours, tags);
+    // A copy of our tag behind RFC 2047 encoding is removed as well; the
+    // rest of the Subject is then written encoded again.
+    if (std::optional<std::string> decoded = DecodedSubject(before)) {
+      if (HasLeadingTag(*decoded, ours)) {
+        after =
+            envelope::EncodeHeaderValue(TagSubject(*decoded, ours, tags), 7);
+      }
+    }
+    // One Subject only (RFC 5322): a second one could carry a forged tag
+    // to a client that shows the last. Deleted last to first.
+    int subjects = 0;
+    for (const RawField& f : m_.fields) {
+      if (EqualsIgnoreAsciiCase(f.name, "Subject")) ++subjects;
+    }
+    for (int i = subjects; i >= 2; --i) {
+      out_.plan.headers.push_back(
+          HeaderEdit{HeaderEdit::Kind::kDelete, "Subject", i, ""});
+    }
     if (after != before || (subject == nullptr && !after.empty())) {
       out_.plan.headers.push_back(HeaderEdit{subject != nullptr
                                                  ? HeaderEdit::Kind::kChange
@@ -586,12 +645,6 @@ class Inbound {
   std::vector<std::string> tags_after_decrypt_;  // of an inner signature
 };
 
-bool StartsWithTag(std::string_view s, std::string_view tag) {
-  return !tag.empty() && s.substr(0, tag.size()) == tag &&
-         (s.size() == tag.size() || s[tag.size()] == ' ' ||
-          s[tag.size()] == '\t');
-}
-
 }  // namespace
 
 std::string ResultHeaderName(const Config& config) {
@@ -604,6 +657,12 @@ std::string TagSubject(std::string_view subject,
                        const std::vector<std::string>& remove_tags,
                        const std::vector<std::string>& tags) {
   std::string_view rest = subject;
+  auto skip_blanks = [&rest] {
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) {
+      rest.remove_prefix(1);
+    }
+  };
+  skip_blanks();
   for (bool again = true; again;) {
     again = false;
     for (const std::string& t : remove_tags) {

@@ -9,6 +9,9 @@
 #include "lib/crypto/decrypt.h"
 #include "lib/gateway/harvest.h"
 #include "lib/gateway/inbound.h"
+#include "lib/mime/charset.h"
+#include "lib/mime/encoded_words.h"
+#include "lib/mime/header_fields.h"
 #include "tests/unit/gateway/smime_test_util.h"
 
 namespace seal::gateway {
@@ -427,6 +430,45 @@ TEST_CASE("inbound: a forged result header is removed, forged tags too") {
   CHECK(FieldOf(r.delivered, "Subject") == "pay this invoice");
   CHECK_THAT(r.out.detail, Catch::Contains("removed_result_headers=2"));
 
+  SECTION("a tag hidden in an encoded-word goes too") {
+    std::string hidden =
+        "From: ext@other.example\r\n"
+        "Subject: =?UTF-8?Q?=5Bsigned_OK=5D?= pay =?UTF-8?Q?caf=C3=A9?=\r\n"
+        "Content-Type: text/plain\r\n"
+        "\r\n"
+        "Trust me.\r\n";
+    Run r2 = Process(f, hidden);
+    const std::string subject = FieldOf(r2.delivered, "Subject");
+    CHECK(subject.find("=5Bsigned") == std::string::npos);
+    // What a reader sees: the text without the tag.
+    mime::CharsetConverter conv;
+    mime::TextIssues issues;
+    CHECK(mime::DecodeEncodedWords(mime::UnfoldValue(subject), conv, issues) ==
+          "pay caf\xc3\xa9");
+  }
+  SECTION("an encoded Subject without a tag is left as written") {
+    std::string plain =
+        "From: ext@other.example\r\n"
+        "Subject: =?UTF-8?Q?caf=C3=A9?=\r\n"
+        "Content-Type: text/plain\r\n"
+        "\r\n"
+        "Hi.\r\n";
+    Run r2 = Process(f, plain);
+    CHECK(FieldOf(r2.delivered, "Subject") == "=?UTF-8?Q?caf=C3=A9?=");
+  }
+  SECTION("a second Subject field is removed") {
+    std::string two =
+        "From: ext@other.example\r\n"
+        "Subject: invoice\r\n"
+        "Subject: [signed OK] invoice\r\n"
+        "Content-Type: text/plain\r\n"
+        "\r\n"
+        "Trust me.\r\n";
+    Run r2 = Process(f, two);
+    CHECK(CountFields(r2.delivered, "Subject") == 1);
+    CHECK(FieldOf(r2.delivered, "Subject") == "invoice");
+  }
+
   SECTION("on signed mail the forged copy goes and ours comes") {
     std::string s = "X-Seal-Result: smime=decrypted\r\n" +
                     Outer("bob@example.org", "[signed OK] hi") +
@@ -508,6 +550,12 @@ TEST_CASE("TagSubject: table") {
       {"", {"[secure]"}, "[secure]"},
       {"Hello", {"", "[signed OK]"}, "[signed OK] Hello"},
       {"=?utf-8?q?caf=C3=A9?=", {"[secure]"}, "[secure] =?utf-8?q?caf=C3=A9?="},
+      // Forgeries a reader would take for ours.
+      {"[SIGNED OK] Hello", {}, "Hello"},
+      {"[Signed ok]Hello", {}, "Hello"},
+      {"[signed OK]: Hello", {}, ": Hello"},
+      {"  [signed OK] Hello", {}, "Hello"},
+      {"[secure][signed OK] Hello", {"[secure]"}, "[secure] Hello"},
   };
   for (const Case& c : cases) {
     INFO(c.subject);
