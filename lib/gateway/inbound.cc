@@ -479,11 +479,30 @@ class Inbound {
   }
 
   // The address a signature must name: From's, else the envelope sender.
-  std::string SenderAddress() const {
+  // The one address a signature must be bound to: the From field's
+  // mailbox, or the envelope sender when there is no From field. "" with
+  // `why` set when there is none to bind to: several From fields or
+  // mailboxes, a From without an address, no address at all. (A reader
+  // sees the From field; a signer matching only some other address proves
+  // nothing about it.)
+  std::string SenderAddress(std::string& why) const {
+    int from_fields = 0;
+    for (const RawField& f : m_.fields) {
+      if (EqualsIgnoreAsciiCase(f.name, "From")) ++from_fields;
+    }
+    if (from_fields > 1) {
+      why = "the message has " + std::to_string(from_fields) + " From fields";
+      return "";
+    }
     if (const RawField* from = FindField(m_, "From")) {
       std::vector<std::string> list = mime::ParseAddressList(from->value);
-      if (!list.empty()) return list.front();
+      if (list.size() == 1 && !list.front().empty()) return list.front();
+      why = list.empty() ? "the From field has no address"
+                         : "the From field has " + std::to_string(list.size()) +
+                               " addresses";
+      return "";
     }
+    if (env_.sender.empty()) why = "neither a From field nor a sender";
     return env_.sender;
   }
 
@@ -502,11 +521,18 @@ class Inbound {
       return;
     }
     crypto::VerifyOptions options;
-    options.sender_address = SenderAddress();
+    std::string unbound;
+    options.sender_address = SenderAddress(unbound);
     uint64_t discarded = 0;
     crypto::ByteSink discard = crypto::DiscardSink(&discarded);
     Result<crypto::VerifyResult> vr =
         crypto::VerifyEntity(entity, *services_.trust, options, &discard);
+    if (vr.ok() && !unbound.empty() &&
+        vr->status == crypto::SignatureStatus::kValid) {
+      // A good signature, but by whom the reader cannot tell.
+      vr->status = crypto::SignatureStatus::kUntrusted;
+      vr->reason = "signer not bound to the sender: " + unbound;
+    }
     auto invalid_tag = [&] {
       if (!in_.tag_signed_invalid.empty()) {
         tags.push_back(in_.tag_signed_invalid);

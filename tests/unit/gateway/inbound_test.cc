@@ -362,6 +362,53 @@ TEST_CASE("inbound: invalid, expired, untrusted and misaddressed signatures") {
   CHECK(all->empty());
 }
 
+TEST_CASE("inbound: a signature is valid only for one From address") {
+  // bob's good signature, under From fields a reader may take for someone
+  // else: no [signed OK], nothing harvested.
+  SmimeFixture f;
+  const std::string signed_bob = SignedBy(TestPki().bob, kEntity);
+  struct Case {
+    const char* name;
+    std::string from_fields;
+    std::string envelope_sender;
+  };
+  const std::vector<Case> cases = {
+      {"a display name only, empty envelope sender",
+       "From: \"CEO <ceo@bank.example>\"\r\n", ""},
+      {"a display name only, the signer as envelope sender",
+       "From: \"CEO <ceo@bank.example>\"\r\n", "bob@example.org"},
+      {"two mailboxes", "From: bob@example.org, ceo@bank.example\r\n",
+       "bob@example.org"},
+      {"two From fields", "From: bob@example.org\r\nFrom: ceo@bank.example\r\n",
+       "bob@example.org"},
+      {"no From field and no envelope sender", "", ""},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    const std::string raw = c.from_fields +
+                            "To: alice@example.org\r\n"
+                            "Subject: S\r\n"
+                            "MIME-Version: 1.0\r\n" +
+                            signed_bob;
+    Run r = Process(f, raw, c.envelope_sender);
+    CHECK(FieldOf(r.delivered, "Subject") == "[signed INVALID] S");
+    CHECK_THAT(FieldOf(r.delivered, "X-Seal-Result"),
+               Catch::StartsWith("smime=signed; signature=untrusted"));
+  }
+  Result<std::vector<store::CertificateRecord>> all =
+      f.store->ListCertificates();
+  REQUIRE(all.ok());
+  CHECK(all->empty());
+  SECTION("no From field: the envelope sender is the address") {
+    Run r = Process(f,
+                    "To: alice@example.org\r\nSubject: S\r\n"
+                    "MIME-Version: 1.0\r\n" +
+                        signed_bob,
+                    "bob@example.org");
+    CHECK(FieldOf(r.delivered, "Subject") == "[signed OK] S");
+  }
+}
+
 TEST_CASE("inbound: a signed message that cannot be parsed is malformed") {
   SmimeFixture f;
   std::string raw = Outer("bob@example.org", "S") +
