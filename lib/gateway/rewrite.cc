@@ -316,9 +316,17 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
 
   // Headers: the notification's Subject, MIME-Version and Content-Type;
   // the original content fields go (they are inside the envelope).
+  // With the subject kept inside, so are the fields that repeat or
+  // describe it (Outlook's Thread-Topic is a copy of the Subject).
+  const bool hide_topic = !config.envelope.subject_in_notification;
   DeleteFields(
       message,
       [&](std::string_view name) {
+        if (hide_topic && (crypto::EqualsIgnoreCase(name, "Thread-Topic") ||
+                           crypto::EqualsIgnoreCase(name, "Keywords") ||
+                           crypto::EqualsIgnoreCase(name, "Comments"))) {
+          return true;
+        }
         if (!IsContentField(name)) return false;
         for (const envelope::HeaderField& h : notification->headers()) {
           if (crypto::EqualsIgnoreCase(h.name, name)) return false;

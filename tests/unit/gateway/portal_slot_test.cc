@@ -4,7 +4,8 @@
 // store before the rewrite is returned; a missing key ring, a missing
 // store or a failing PutEnvelope fail closed (kUnavailable, and
 // ProcessMessage tempfails with no body change); the envelope.* option
-// defaults and envelope.sender_options apply.
+// defaults and envelope.sender_options apply; with the subject kept inside,
+// the fields repeating it (Thread-Topic, ...) leave the notification.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -325,6 +326,39 @@ TEST_CASE("no portal: passphrase slot only, no record", "[portal]") {
   REQUIRE(metadata->slots.size() == 1);
   CHECK(metadata->slots[0].type == env::KeySlot::Type::kPassphrase);
   CHECK(metadata->portal_url.empty());
+}
+
+TEST_CASE("envelope: fields repeating the subject stay inside with it",
+          "[portal]") {
+  // The clear notification must not say what the default keeps inside:
+  // Outlook's Thread-Topic is a copy of the Subject.
+  const std::string mail =
+      "From: alice@example.com\r\nTo: bob@example.org\r\n"
+      "Subject: Project Falcon\r\nThread-Topic: Project Falcon\r\n"
+      "Keywords: falcon\r\nComments: about falcon\r\n"
+      "\r\nSECRET text\r\n";
+  auto deleted = [](const EnvelopeRewrite& r, const std::string& name) {
+    for (const HeaderEdit& h : r.plan.headers) {
+      if (h.kind == HeaderEdit::Kind::kDelete && h.name == name) return true;
+    }
+    return false;
+  };
+  Fixture f;
+  f.config().portal.url = "";
+  SECTION("subject inside (the default): they go") {
+    auto r = f.Rewrite(mail, false);
+    INFO(r.status().ToString());
+    REQUIRE(r.ok());
+    CHECK(deleted(*r, "Thread-Topic"));
+    CHECK(deleted(*r, "Keywords"));
+    CHECK(deleted(*r, "Comments"));
+  }
+  SECTION("subject in the notification: they stay") {
+    f.config().envelope.subject_in_notification = true;
+    auto r = f.Rewrite(mail, false);
+    REQUIRE(r.ok());
+    CHECK_FALSE(deleted(*r, "Thread-Topic"));
+  }
 }
 
 TEST_CASE("envelope option defaults and sender_options", "[portal]") {
