@@ -599,6 +599,7 @@ class Processor {
         params.store_error = services_.store_error;
         params.passphrase_vault = services_.passphrases;
         params.passphrase_error = services_.key_error;
+        params.notice_refusal = NoticeRefusal(config_, env.sender);
         Result<EnvelopeRewrite> envelope =
             RewriteEnvelope(raw, parts, params, config_, policy_, spool);
         if (!envelope.ok()) return envelope.status();

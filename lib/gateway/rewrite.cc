@@ -148,6 +148,18 @@ envelope::OptionPolicy OptionPolicyFor(const Config& config) {
   return p;
 }
 
+std::string NoticeRefusal(const Config& config, const std::string& sender) {
+  if (sender.empty()) return "the envelope sender is empty";
+  const std::vector<std::string>& ours = config.gateway.internal_domains;
+  if (!ours.empty() &&
+      !rules::DomainListMatches(ours, rules::DomainOf(sender))) {
+    return "the sender <" + sender +
+           "> is not in gateway.internal_domains, and the notice would "
+           "leave in clear";
+  }
+  return "";
+}
+
 Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
                                         const MessageParts& message,
                                         const EnvelopeParams& params,
@@ -248,6 +260,12 @@ Result<EnvelopeRewrite> RewriteEnvelope(std::string_view raw,
   }
   size_t announced = 0;
   for (const RecipientPassphrase& p : personal) announced += p.announce;
+  const bool needs_notice =
+      with_passphrase && !(per_recipient && announced == 0);
+  if (needs_notice && !params.notice_refusal.empty()) {
+    return FailedPreconditionError("no passphrase notice possible: " +
+                                   params.notice_refusal);
+  }
   if (portal) {
     request.portal_url = config.portal.url;
     request.portal = portal_slot;

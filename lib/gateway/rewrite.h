@@ -92,7 +92,16 @@ struct EnvelopeParams {
   store::PassphraseVault* passphrase_vault = nullptr;
   std::string passphrase_error;
   std::string created_by = "sealmilter";  // recorded with a new passphrase
+  // Not empty: no passphrase notice may go to `sender` (why not). An
+  // envelope that needs one is then kFailedPrecondition, before anything
+  // is recorded.
+  std::string notice_refusal;
 };
+
+// Why a passphrase notice may not go to `sender`, or "": the notice is
+// mail in clear, so it goes only to a sender of ours (gateway.
+// internal_domains, when set) and never to an empty sender.
+std::string NoticeRefusal(const Config& config, const std::string& sender);
 
 // The option policy of a config (envelope.* defaults and
 // envelope.sender_options, envelope.expires).

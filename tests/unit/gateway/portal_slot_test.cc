@@ -22,6 +22,7 @@
 #include "lib/mime/mime_parser.h"
 #include "lib/snapshot.h"
 #include "lib/store/open_store.h"
+#include "tests/unit/capture_log.h"
 
 namespace seal::gateway {
 namespace {
@@ -359,6 +360,38 @@ TEST_CASE("envelope: fields repeating the subject stay inside with it",
     REQUIRE(r.ok());
     CHECK_FALSE(deleted(*r, "Thread-Topic"));
   }
+}
+
+TEST_CASE("envelope: the passphrase notice goes only to a sender of ours",
+          "[portal]") {
+  Config c = Config::Defaults();
+  CHECK(NoticeRefusal(c, "bounces@esp.example").empty());  // nothing set
+  CHECK_FALSE(NoticeRefusal(c, "").empty());
+  c.gateway.internal_domains = {"example.com", ".corp.example"};
+  CHECK(NoticeRefusal(c, "alice@example.com").empty());
+  CHECK(NoticeRefusal(c, "alice@Example.COM").empty());
+  CHECK(NoticeRefusal(c, "bob@eu.corp.example").empty());
+  CHECK_THAT(NoticeRefusal(c, "bounces@esp.example"),
+             Catch::Contains("gateway.internal_domains"));
+
+  // Through ProcessMessage: an app server's mail from an outside address
+  // fails closed (the failure policy), and no notice is built.
+  testing::CaptureScope capture;
+  Fixture f;
+  f.config().portal.url = "";
+  f.config().gateway.internal_domains = {"corp.example"};
+  Outcome o = f.Process(kOriginal, true);
+  CHECK(o.verdict.kind == Verdict::Kind::kTempfail);
+  CHECK(o.plan.body == nullptr);
+  CHECK_THAT(capture.sink->All(),
+             Catch::Contains("no passphrase notice possible"));
+  capture.sink->lines.clear();
+  // (The notice for alice would then be sent to gateway.reinject, which
+  // nothing answers here.)
+  f.config().gateway.internal_domains = {"example.com"};
+  o = f.Process(kOriginal, true);
+  CHECK_FALSE(Catch::Contains("no passphrase notice possible")
+                  .match(capture.sink->All()));
 }
 
 TEST_CASE("envelope option defaults and sender_options", "[portal]") {
