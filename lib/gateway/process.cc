@@ -358,7 +358,12 @@ class Processor {
       bool all_certs = std::all_of(
           facts.begin(), facts.end(),
           [](const RecipientFacts& f) { return f.has_certificate; });
-      if (all_certs) {
+      // Not with a Bcc recipient: its RecipientInfo would name it to
+      // everybody else.
+      bool any_bcc =
+          std::any_of(facts.begin(), facts.end(),
+                      [](const RecipientFacts& f) { return !f.visible; });
+      if (all_certs && !any_bcc) {
         Group all{Method::kSmime, false, false, TlsLevel::kNone, {}, {}};
         for (size_t i = 0; i < facts.size(); ++i) {
           all.sign = all.sign || facts[i].sign;
@@ -368,10 +373,15 @@ class Processor {
         groups = {std::move(all)};
       } else if (!must.empty()) {
         return Failure(plan,
-                       "recipients need different treatments and "
-                       "gateway.reinject is not set",
-                       "there is no certificate for every recipient and no "
-                       "secure envelope can be sent");
+                       all_certs ? "a Bcc recipient needs a message of its "
+                                   "own and gateway.reinject is not set"
+                                 : "recipients need different treatments and "
+                                   "gateway.reinject is not set",
+                       all_certs ? "a Bcc recipient cannot be encrypted to "
+                                   "without naming it to the others"
+                                 : "there is no certificate for every "
+                                   "recipient and no secure envelope can be "
+                                   "sent");
       } else {
         verb_ = unchanged_verb_;
         detail_ = "note=no-certificate-for-every-recipient";
