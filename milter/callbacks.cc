@@ -19,6 +19,7 @@
 #include "lib/gateway/process.h"
 #include "lib/log.h"
 #include "lib/session.h"
+#include "milter/header_wire.h"
 #include "milter/verdict_mapper.h"
 
 namespace seal::milter {
@@ -221,19 +222,6 @@ sfsistat OnBody(SMFICTX* ctx, unsigned char* data, size_t len) {
     return t.AddBody(
         std::string_view(reinterpret_cast<const char*>(data), len));
   });
-}
-
-// The wire form of a header value: leading space, LF-only folds (libmilter
-// and both MTAs fold with "\n").
-std::string WireValue(const std::string& value) {
-  std::string out = " ";
-  for (size_t i = 0; i < value.size(); ++i) {
-    if (value[i] == '\r' && i + 1 < value.size() && value[i + 1] == '\n') {
-      continue;
-    }
-    out += value[i];
-  }
-  return out;
 }
 
 // Applies an EditPlan; any failed call fails the whole message.

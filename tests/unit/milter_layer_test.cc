@@ -2,6 +2,7 @@
 // socket address syntax.
 #include <catch2/catch.hpp>
 
+#include "milter/header_wire.h"
 #include "milter/options.h"
 #include "milter/socket.h"
 #include "milter/verdict_mapper.h"
@@ -141,6 +142,32 @@ TEST_CASE("socket addresses") {
       CHECK(a->port == tc.port);
     }
     CHECK(a->spec == tc.normalised);
+  }
+}
+
+TEST_CASE("header values on the wire stay one field") {
+  struct Case {
+    std::string in;
+    std::string out;
+  };
+  const Case cases[] = {
+      {"plain", " plain"},
+      {"", " "},
+      {"a;\r\n\tb", " a;\n\tb"},
+      {"a;\n b", " a;\n b"},
+      // A break that would start a new field stays a fold.
+      {"x\r\nBcc: evil@example.net", " x\n Bcc: evil@example.net"},
+      {"x\nBcc: evil@example.net", " x\n Bcc: evil@example.net"},
+      // A bare CR and a NUL are not line ends here.
+      {"x\rBcc: evil@example.net", " x Bcc: evil@example.net"},
+      {std::string("a\0b", 3), " a b"},
+      // Breaks at the end go.
+      {"value\r\n", " value"},
+      {"value\n\n", " value"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.in);
+    CHECK(WireValue(c.in) == c.out);
   }
 }
 
