@@ -643,15 +643,23 @@ class Inbound {
             envelope::EncodeHeaderValue(TagSubject(*decoded, ours, tags), 7);
       }
     }
-    // One Subject only (RFC 5322): a second one could carry a forged tag
-    // to a client that shows the last. Deleted last to first.
-    int subjects = 0;
+    // A second Subject (RFC 5322 allows one) carrying one of our tags,
+    // as written or encoded, would show it to a client that displays the
+    // last: such copies go, last to first. Others are left as received.
+    std::vector<int> forged;
     for (const RawField& f : m_.fields) {
-      if (EqualsIgnoreAsciiCase(f.name, "Subject")) ++subjects;
+      if (!EqualsIgnoreAsciiCase(f.name, "Subject") || f.occurrence < 2) {
+        continue;
+      }
+      std::optional<std::string> decoded = DecodedSubject(f.value);
+      if (HasLeadingTag(f.value, ours) ||
+          (decoded && HasLeadingTag(*decoded, ours))) {
+        forged.push_back(f.occurrence);
+      }
     }
-    for (int i = subjects; i >= 2; --i) {
+    for (auto it = forged.rbegin(); it != forged.rend(); ++it) {
       out_.plan.headers.push_back(
-          HeaderEdit{HeaderEdit::Kind::kDelete, "Subject", i, ""});
+          HeaderEdit{HeaderEdit::Kind::kDelete, "Subject", *it, ""});
     }
     if (after != before || (subject == nullptr && !after.empty())) {
       out_.plan.headers.push_back(HeaderEdit{subject != nullptr

@@ -503,7 +503,7 @@ TEST_CASE("inbound: a forged result header is removed, forged tags too") {
     Run r2 = Process(f, plain);
     CHECK(FieldOf(r2.delivered, "Subject") == "=?UTF-8?Q?caf=C3=A9?=");
   }
-  SECTION("a second Subject field is removed") {
+  SECTION("a second Subject field with our tag is removed") {
     std::string two =
         "From: ext@other.example\r\n"
         "Subject: invoice\r\n"
@@ -514,6 +514,12 @@ TEST_CASE("inbound: a forged result header is removed, forged tags too") {
     Run r2 = Process(f, two);
     CHECK(CountFields(r2.delivered, "Subject") == 1);
     CHECK(FieldOf(r2.delivered, "Subject") == "invoice");
+    // Without a tag, a malformed message is left as it came.
+    std::string plain_two =
+        "From: ext@other.example\r\nSubject: one\r\nSubject: two\r\n"
+        "Content-Type: text/plain\r\n\r\nHi.\r\n";
+    Run r3 = Process(f, plain_two);
+    CHECK(CountFields(r3.delivered, "Subject") == 2);
   }
 
   SECTION("on signed mail the forged copy goes and ours comes") {
