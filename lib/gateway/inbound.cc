@@ -506,6 +506,27 @@ class Inbound {
     return env_.sender;
   }
 
+  // Why a signer of `vr` must not count although its chain is good: its
+  // certificate is marked revoked in the store (sealctl keys rollover
+  // --revoke-previous, a compromised key), which no CRL may say yet.
+  // "" when none is; a store that cannot answer is logged, not fatal (the
+  // CRLs and the chain still apply).
+  std::string RevokedInStore(const crypto::VerifyResult& vr) {
+    if (services_.store == nullptr) return "";
+    for (const crypto::SignerReport& s : vr.signers) {
+      if (!s.cert.valid()) continue;
+      Result<store::CertificateRecord> rec =
+          services_.store->GetCertificate(s.cert.Sha256Fingerprint());
+      if (rec.ok() && rec->revoked) {
+        return "the signer's certificate is marked revoked in the store";
+      }
+      if (!rec.ok() && rec.status().code() != StatusCode::kNotFound) {
+        Warn("revocation of the signer not checked: " + rec.status().message());
+      }
+    }
+    return "";
+  }
+
   void CheckSignature(const crypto::EntityRef& entity,
                       std::vector<std::string>& result,
                       std::vector<std::string>& tags) {
@@ -532,6 +553,12 @@ class Inbound {
       // A good signature, but by whom the reader cannot tell.
       vr->status = crypto::SignatureStatus::kUntrusted;
       vr->reason = "signer not bound to the sender: " + unbound;
+    }
+    if (vr.ok() && vr->status == crypto::SignatureStatus::kValid) {
+      if (std::string revoked = RevokedInStore(*vr); !revoked.empty()) {
+        vr->status = crypto::SignatureStatus::kUntrusted;
+        vr->reason = revoked;
+      }
     }
     auto invalid_tag = [&] {
       if (!in_.tag_signed_invalid.empty()) {

@@ -409,6 +409,27 @@ TEST_CASE("inbound: a signature is valid only for one From address") {
   }
 }
 
+TEST_CASE("inbound: a certificate revoked in the store does not sign") {
+  // sealctl keys rollover --revoke-previous marks a compromised key in the
+  // store; no CRL of the built-in CA says so.
+  SmimeFixture f;
+  const std::string raw =
+      Outer("bob@example.org", "S") + SignedBy(TestPki().bob, kEntity);
+  Run ok = Process(f, raw);
+  REQUIRE(FieldOf(ok.delivered, "Subject") == "[signed OK] S");
+  Result<std::string> der = TestPki().bob.cert.ToDer();
+  REQUIRE(der.ok());
+  Result<store::CertificateRecord> rec =
+      f.store->PutCertificate(*der, store::CertSource::kImported);
+  REQUIRE(rec.ok());
+  REQUIRE(f.store->SetRevoked(rec->sha256, true).ok());
+  Run r = Process(f, raw);
+  CHECK(FieldOf(r.delivered, "Subject") == "[signed INVALID] S");
+  CHECK_THAT(FieldOf(r.delivered, "X-Seal-Result"),
+             Catch::StartsWith("smime=signed; signature=untrusted") &&
+                 Catch::Contains("revoked"));
+}
+
 TEST_CASE("inbound: a signed message that cannot be parsed is malformed") {
   SmimeFixture f;
   std::string raw = Outer("bob@example.org", "S") +
