@@ -62,6 +62,7 @@ struct Config {
     std::string reinject;           // HOST:PORT of the milter-free listener
     std::string notice_from;        // From of notices ("" = postmaster@...)
     uint64_t max_encrypt_size = 0;  // larger must-encrypt mail: on_failure
+    uint64_t max_message_size = 0;  // the MTA's limit for what we send; 0: none
     std::string reinject_journal;   // directory of re-injected groups
     std::vector<std::string> tls_required;   // domains: TLS, no envelope
     std::vector<std::string> tls_preferred;  // same, unverified TLS

@@ -208,6 +208,10 @@ const std::array kSchema = {
            "Largest message encrypted; larger must-encrypt mail fails.", "",
            1024, 16 * kGiB, &SetField<&Config::gateway, &G::max_encrypt_size>,
            &GetField<&Config::gateway, &G::max_encrypt_size>},
+    KeyDef{"gateway.max_message_size", ValueType::kSize, "0", true,
+           "The MTA's size limit for the messages sealmilter makes; 0: none.",
+           "", 0, 16 * kGiB, &SetField<&Config::gateway, &G::max_message_size>,
+           &GetField<&Config::gateway, &G::max_message_size>},
     KeyDef{"gateway.tls_required", ValueType::kList, "", true,
            "Recipient domains that get mail which must be encrypted over "
            "verified TLS instead of a secure envelope.",

@@ -413,6 +413,28 @@ class Processor {
       }
       built.push_back(std::move(gp).value());
     }
+    // Each message we make must fit the MTA: checked before any is sent,
+    // so nothing half-leaves (a re-injected group refused for its size
+    // would tempfail at every retry).
+    if (const uint64_t limit = config_.gateway.max_message_size; limit > 0) {
+      for (size_t i = 0; i < groups.size(); ++i) {
+        std::vector<HeaderEdit> edits = plan.headers;
+        for (const HeaderEdit& h : built[i].plan.headers) edits.push_back(h);
+        const uint64_t size = RenderHeaderBlock(parts, edits).size() +
+                              (built[i].plan.body ? built[i].plan.body->size()
+                                                  : parts.body.size());
+        if (size > limit) {
+          return Failure(plan,
+                         "the " + GroupLabel(groups[i]) + " message is " +
+                             std::to_string(size) +
+                             " bytes, over gateway.max_message_size",
+                         "encrypted, it would be larger than " +
+                             std::to_string(limit) +
+                             " bytes, the most the mail system takes",
+                         FailureCause::kOversize);
+        }
+      }
+    }
 
     // Every other group leaves first, as its own message; then this
     // transaction keeps the in-place group. Any failure tempfails it all.

@@ -394,6 +394,29 @@ TEST_CASE("envelope: the passphrase notice goes only to a sender of ours",
                   .match(capture.sink->All()));
 }
 
+TEST_CASE("envelope: a result over gateway.max_message_size is oversize",
+          "[portal]") {
+  // A secure envelope is many times a short message: over the MTA's limit
+  // it would be refused at every retry, so it is gateway.oversize at once
+  // (default reject, 552 5.3.4), and nothing is changed or sent.
+  Fixture f;
+  f.config().portal.url = "";
+  f.config().gateway.max_message_size = 4096;
+  Outcome o = f.Process(kOriginal, true);
+  CHECK(o.verdict.kind == Verdict::Kind::kReject);
+  CHECK(o.verdict.smtp_code == "552");
+  CHECK(o.verdict.enhanced_code == "5.3.4");
+  CHECK(o.plan.body == nullptr);
+  f.config().gateway.oversize = "tempfail";
+  o = f.Process(kOriginal, true);
+  CHECK(o.verdict.kind == Verdict::Kind::kTempfail);
+  // A limit it fits in changes nothing about the treatment.
+  f.config().gateway.oversize = "reject";
+  f.config().gateway.max_message_size = 64 << 20;
+  o = f.Process(kOriginal, true);
+  CHECK(o.verdict.kind != Verdict::Kind::kReject);
+}
+
 TEST_CASE("envelope option defaults and sender_options", "[portal]") {
   Config c = Config::Defaults();
   c.envelope.reply = false;
