@@ -13,8 +13,10 @@
 // ephemeral ECDH P-256 key pair (private key not extractable), opens the
 // portal's /release page in a new window and, when that page announces
 // itself by postMessage, sends it the portal slot and the public key
-// (targetOrigin: the portal's origin). After the recipient signs in, the
-// portal answers with the content key wrapped for this key pair (ECDH,
+// (targetOrigin: the portal's origin). After the recipient signs in and
+// confirms there that this page may open the message ("sealportal-confirm"
+// while it asks; "cancelled" if not), the portal answers with the content
+// key wrapped for this key pair (ECDH,
 // HKDF-SHA256, AES-GCM; portal/key_release.h); the page unwraps it and
 // decrypts as on the passphrase path. The message never reaches the portal.
 //
@@ -782,7 +784,7 @@
   const RELEASE_INFO = 'sealmilter-portal-release-v1';
   const PORTAL_TIMEOUT_MS = 60000;
   const PORTAL_ERRORS = ['login_required', 'csrf', 'not_recipient', 'revoked',
-    'expired', 'unknown_envelope', 'bad_request', 'rate_limited', 'internal'];
+    'expired', 'unknown_envelope', 'bad_request', 'rate_limited', 'internal', 'cancelled'];
 
   // The portal's base URL and slot, or null when the envelope has none (or
   // a URL this page will not talk to: https, or http on the loopback only).
@@ -930,6 +932,21 @@
         if (cur.done) return;
         cur.win.postMessage({ type: 'sealportal-request', id: id, key_id: slot.key_id,
           iv: slot.iv, wrapped: slot.wrapped, browser_public: k.publicB64 }, portal.origin);
+        clearTimeout(cur.timer);
+        cur.timer = setTimeout(() => {
+          if (!cur.done) fail(cur, 'ui.portal_error_timeout');
+        }, PORTAL_TIMEOUT_MS);
+        showStatus(t('ui.portal_releasing'));
+        return;
+      }
+      if (data.type === 'sealportal-confirm') {
+        // The portal asks the recipient to confirm (a person, not a
+        // timer: no timeout while it asks; a closed window still ends it).
+        clearTimeout(cur.timer);
+        showStatus(t('ui.portal_confirm'));
+        return;
+      }
+      if (data.type === 'sealportal-confirmed') {
         clearTimeout(cur.timer);
         cur.timer = setTimeout(() => {
           if (!cur.done) fail(cur, 'ui.portal_error_timeout');

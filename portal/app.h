@@ -178,6 +178,8 @@ class App {
   Response ReleasePost(Ctx& ctx);
   Response ReleasePage(Ctx& ctx, const store::EnvelopeRecord& rec, bool ready,
                        const std::string& error_key);
+  std::string ConfirmSection(const Ctx& ctx,
+                             const store::EnvelopeRecord& rec) const;
   Response ApiRelease(Ctx& ctx);
   Response OpenPost(Ctx& ctx);
   Response OpenGet(Ctx& ctx, const std::string& pending_id);

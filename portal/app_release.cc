@@ -2,6 +2,7 @@
 // re-auth form for security "high", POST /api/release, access checks shared
 // with the JS-free open, and the read receipt.
 #include <algorithm>
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 
@@ -134,6 +135,38 @@ Response App::ReleaseGet(Ctx& ctx) {
                      "");
 }
 
+// The confirmation release.js shows when a request has arrived (hidden
+// until then): which page asks (filled in by the script from the message's
+// origin), the envelope as the store knows it, and the two buttons. Nothing
+// is released without a click on "Open the message": holding an envelope
+// and getting its recipient to visit a page must not be enough.
+std::string App::ConfirmSection(const Ctx& ctx,
+                                const store::EnvelopeRecord& rec) const {
+  std::string s = "<section id=\"release-confirm\" hidden>\n<p>" +
+                  H(ctx, "release.confirm_intro") +
+                  "</p>\n<dl class=\"headers\"><dt>" +
+                  H(ctx, "release.confirm_requester") +
+                  "</dt><dd id=\"release-origin\"></dd>";
+  if (!rec.sender.empty()) {
+    s += "<dt>" + H(ctx, "open.from") + "</dt><dd id=\"release-sender\">" +
+         envelope::EscapeHtml(rec.sender) + "</dd>";
+  }
+  if (rec.created_at > 0) {
+    s += "<dt>" + H(ctx, "open.date") + "</dt><dd>" +
+         envelope::EscapeHtml(envelope::FormatHumanUtc(
+             envelope::TimePoint(std::chrono::seconds(rec.created_at)))) +
+         "</dd>";
+  }
+  s += "</dl>\n<p class=\"help\">" + H(ctx, "release.confirm_warning") +
+       "</p>\n<p class=\"actions\"><button type=\"button\" "
+       "id=\"release-confirm-open\" disabled>" +
+       H(ctx, "release.confirm_open") +
+       "</button> <button type=\"button\" id=\"release-confirm-cancel\" "
+       "class=\"secondary\">" +
+       H(ctx, "release.confirm_cancel") + "</button></p>\n</section>\n";
+  return s;
+}
+
 Response App::ReleasePage(Ctx& ctx, const store::EnvelopeRecord& rec,
                           bool ready, const std::string& error_key) {
   std::string attrs =
@@ -141,7 +174,10 @@ Response App::ReleasePage(Ctx& ctx, const store::EnvelopeRecord& rec,
       csrf_.Token("api_release", Binding(ctx)) +
       "\" data-api=\"/api/release\" data-ready=\"" + (ready ? "1" : "0") +
       "\" data-done-text=\"" + H(ctx, "release.done") +
-      "\" data-error-text=\"" + H(ctx, "release.error") + "\"";
+      "\" data-error-text=\"" + H(ctx, "release.error") +
+      "\" data-cancelled-text=\"" + H(ctx, "release.cancelled") +
+      "\" data-origin-null-text=\"" + H(ctx, "release.origin_null") +
+      "\" data-origin-framed-text=\"" + H(ctx, "release.origin_framed") + "\"";
   std::string body;
   if (!error_key.empty()) {
     body += "<p class=\"error\" role=\"alert\">" + H(ctx, error_key) + "</p>\n";
@@ -150,6 +186,7 @@ Response App::ReleasePage(Ctx& ctx, const store::EnvelopeRecord& rec,
     body += "<p id=\"release-status\" class=\"message\">" +
             H(ctx, "release.working") + "</p>\n<noscript><p>" +
             H(ctx, "release.noscript") + "</p></noscript>\n";
+    body += ConfirmSection(ctx, rec);
   } else {
     body += "<p>" + H(ctx, "release.reauth_intro") +
             "</p>\n<form method=\"post\" action=\"/release\">" +

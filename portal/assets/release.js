@@ -10,23 +10,37 @@
 //                     does nothing before (re-auth form of security "high")
 //   data-done-text    shown after the key went to the envelope page
 //   data-error-text   shown when the release failed
+//   data-cancelled-text      shown after the recipient chose Cancel
+//   data-origin-null-text    names a requester whose origin is "null"
+//   data-origin-framed-text  names a requester that is a frame in a page
 //   data-error        optional: a refusal CODE the server already knows
 //                     (revoked, expired, ...): it is sent to the opener
 //                     with data-error-text as the message, nothing else
+// and, on a ready page, the hidden <section id="release-confirm"> with
+// #release-origin, #release-confirm-open and #release-confirm-cancel.
 // Steps: announce "sealportal-ready" to window.opener every 500 ms for up
 // to 60 s; take the first "sealportal-request" from window.opener (any
-// other window is ignored) for this envelope id; POST it to the API
+// other window is ignored) for this envelope id; tell the opener
+// "sealportal-confirm" and show the confirmation: which page asks (its
+// origin, or in words what "null" means) and the envelope. Nothing is
+// released before the recipient clicks "Open the message" (a trusted
+// click, not before CONFIRM_DELAY_MS after the confirmation appeared):
+// whoever holds a copy of an envelope can play the envelope page's part
+// with a key of their own, so the request alone proves nothing. On the
+// click: tell "sealportal-confirmed", POST the request to the API
 // (same-origin cookies, CSRF header); pass the answer (the content key
-// wrapped for the envelope page's ECDH key, useless to anyone else) or the
-// error code back to the opener; show the done or error text.
+// wrapped for the requesting page's ECDH key) or the error code back to
+// the opener; show the done or error text. Cancel
+// sends the error code "cancelled" and releases nothing.
 // Plain ES2020, no third-party code.
 'use strict';
 (function () {
   const ANNOUNCE_MS = 500;
   const ANNOUNCE_MAX = 120;  // 60 s
   const MAX_FIELD = 4096;
+  const CONFIRM_DELAY_MS = 1000;  // against a click meant for the other page
   const CODES = ['login_required', 'csrf', 'not_recipient', 'revoked', 'expired',
-    'unknown_envelope', 'bad_request', 'rate_limited', 'internal'];
+    'unknown_envelope', 'bad_request', 'rate_limited', 'internal', 'cancelled'];
 
   const root = document.getElementById('release');
   if (!root) return;
@@ -52,12 +66,16 @@
   const doneText = () => data.doneText || '';
   const errorText = () => data.errorText || '';
 
+  // The origin answers go to once a request came: the requester's, or '*'
+  // for "null" (a file:// page cannot be named as a target).
+  let target = '*';
+
   function tell(message) {
     try {
-      // '*': the opener's origin is unknown ("null" from file://, or a
-      // webmail's). Safe: the key inside is wrapped for the opener's own
-      // ECDH key, and errors carry nothing secret.
-      opener.postMessage(message, '*');
+      // '*' before a request: the opener's origin is unknown ("null" from
+      // file://, or a webmail's). Safe: the key inside is wrapped for the
+      // requester's own ECDH key, and errors carry nothing secret.
+      opener.postMessage(message, target);
       return true;
     } catch (e) {
       return false;
@@ -97,13 +115,7 @@
   function announce() {
     if (requested) return;
     tries += 1;
-    let closed = false;
-    try {
-      closed = opener.closed;
-    } catch (e) {
-      closed = true;
-    }
-    if (tries > ANNOUNCE_MAX || closed) {
+    if (tries > ANNOUNCE_MAX || openerClosed()) {
       clearInterval(timer);
       show(errorText(), true);
       return;
@@ -151,6 +163,90 @@
     fail(code, message);
   }
 
+  // In plain words, who sent the request: its origin as is, or what an
+  // opaque origin ("null") means: a file opened on this computer (the
+  // envelope) or a page that hides its address; a frame inside another
+  // page says so (a sandboxed frame is how a web page gets "null").
+  function requesterText(origin) {
+    if (typeof origin === 'string' && origin !== '' && origin !== 'null') return origin;
+    let framed = false;
+    try {
+      framed = opener.top !== opener;
+    } catch (e) {
+      framed = false;
+    }
+    return (framed ? data.originFramedText : data.originNullText) || 'null';
+  }
+
+  function openerClosed() {
+    try {
+      return opener.closed;
+    } catch (e) {
+      return true;
+    }
+  }
+
+  function cancel() {
+    tell({ type: 'sealportal-error', id: id, error: 'cancelled',
+      message: data.cancelledText || '' });
+    show(data.cancelledText || '', false);
+    root.dataset.state = 'cancelled';
+  }
+
+  // Shows the confirmation for `req` from `origin`; calls release(req)
+  // only on a trusted click on "Open the message".
+  function confirmRelease(req, origin) {
+    const box = document.getElementById('release-confirm');
+    const openButton = document.getElementById('release-confirm-open');
+    const cancelButton = document.getElementById('release-confirm-cancel');
+    const originEl = document.getElementById('release-origin');
+    if (!box || !openButton || !cancelButton || !originEl) {
+      fail('internal', '');
+      return;
+    }
+    originEl.textContent = requesterText(origin);
+    const status = document.getElementById('release-status');
+    if (status) status.hidden = true;
+    box.hidden = false;
+    root.dataset.state = 'confirm';
+    tell({ type: 'sealportal-confirm', id: id });
+    let decided = false;
+    // Armed a moment after it appears: a second click of a double click on
+    // the other page, or a key held down there, must not land on it. The
+    // focus goes to Cancel, so Enter refuses.
+    openButton.disabled = true;
+    const armed = setTimeout(() => {
+      if (!decided) openButton.disabled = false;
+    }, CONFIRM_DELAY_MS);
+    cancelButton.focus();
+    const decide = () => {
+      decided = true;
+      clearTimeout(armed);
+      openButton.disabled = true;
+      cancelButton.disabled = true;
+      box.hidden = true;
+      if (status) status.hidden = false;
+    };
+    openButton.addEventListener('click', (ev) => {
+      // Only the recipient's own click: not a script's click(), not a
+      // dispatched event, not while the button is still disarmed.
+      if (decided || !ev.isTrusted || openButton.disabled) return;
+      decide();
+      if (openerClosed()) {
+        show(errorText(), true);
+        return;
+      }
+      root.dataset.state = 'releasing';
+      tell({ type: 'sealportal-confirmed', id: id });
+      release(req);
+    });
+    cancelButton.addEventListener('click', (ev) => {
+      if (decided || !ev.isTrusted) return;
+      decide();
+      cancel();
+    });
+  }
+
   window.addEventListener('message', (ev) => {
     if (requested || ev.source !== opener) return;
     const req = ev.data;
@@ -163,6 +259,8 @@
     }
     requested = true;
     clearInterval(timer);
-    release(req);
+    target = ev.origin && ev.origin !== 'null' ? ev.origin : '*';
+    confirmRelease({ key_id: req.key_id, iv: req.iv, wrapped: req.wrapped,
+      browser_public: req.browser_public }, ev.origin);
   });
 })();

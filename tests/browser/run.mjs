@@ -16,9 +16,14 @@
 // release API written in Node from portal/key_release.h): release, the
 // portal-only envelope, reply links, every refusal the page must explain
 // (revoked, expired, CSRF, a key that does not unwrap, a closed portal
-// window, a blocked pop-up, a portal that never answers), and that a
-// message from any other window is ignored. tests/portal/ runs the same
-// flow against the real sealportal.
+// window, a blocked pop-up, a portal that never answers, the recipient
+// choosing Cancel in the portal window), and that a message from any other
+// window is ignored. The portal window asks the recipient to confirm before
+// it releases anything; the attack that this prevents (a page of another
+// origin, or a sandboxed frame, plays the envelope's part with a copy of
+// the envelope and a key of its own: attacker.mjs) gets nothing without a
+// trusted click. tests/portal/ runs the same flows against the real
+// sealportal.
 //
 // Exit status: 0 all passed, 1 a check failed, 77 (skip) only when
 // /usr/bin/chromium is missing. Runs `npm ci` first when node_modules is
@@ -33,6 +38,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startAttacker, runAttack } from './attacker.mjs';
 
 // SEAL_TEST_CHROMIUM exists only to test the skip path; CI uses the default.
 const CHROMIUM = process.env.SEAL_TEST_CHROMIUM || '/usr/bin/chromium';
@@ -124,6 +130,7 @@ async function main() {
       if (from.startsWith('file:')) portalFromEnvelope.push(req.url());
       return;
     }
+    if (attackerBase && req.url().startsWith(attackerBase + '/')) return;  // the attack test's own pages
     if (/^https?:/.test(req.url())) network.set(req, 'sent');
   });
   context.on('requestfailed', (req) => {
@@ -374,6 +381,10 @@ async function run(context, expected, url, outDir) {
 
 const RELEASE_INFO = 'sealmilter-portal-release-v1';
 const CSRF = 'csrf-token-for-the-test';
+let attackerBase = null;  // the attacker's server while the attack test runs
+// The stand-in's texts for the confirmation (sealportal's are localized).
+const STANDIN = { cancelled: 'CANCELLED: nothing released', originNull: 'NULL: a file or a hidden page',
+  originFramed: 'FRAMED: a frame in another page' };
 
 // A /release page and /api/release as sealportal serves them
 // (release_protocol.md), with the real portal/assets/release.js. `mode`
@@ -408,8 +419,14 @@ function startPortal() {
       const token = portal.mode === 'csrf' ? 'not-the-token' : CSRF;
       return res.end('<!DOCTYPE html><html><head><title>Release</title></head><body>' +
         `<main id="release" data-envelope-id="${id}" data-csrf="${token}" data-api="/api/release" ` +
-        'data-ready="1" data-done-text="DONE: close this window" data-error-text="RELEASE FAILED">' +
-        '<p id="release-status">Working</p></main><script src="/assets/release.js"></script></body></html>');
+        'data-ready="1" data-done-text="DONE: close this window" data-error-text="RELEASE FAILED" ' +
+        `data-cancelled-text="${STANDIN.cancelled}" data-origin-null-text="${STANDIN.originNull}" ` +
+        `data-origin-framed-text="${STANDIN.originFramed}">` +
+        '<p id="release-status">Working</p>' +
+        '<section id="release-confirm" hidden><p>Someone asks</p><dl><dt>Asked by</dt><dd id="release-origin"></dd></dl>' +
+        '<button type="button" id="release-confirm-open" disabled>Open the message</button>' +
+        '<button type="button" id="release-confirm-cancel">Cancel</button></section>' +
+        '</main><script src="/assets/release.js"></script></body></html>');
     }
     if (req.method === 'POST' && u.pathname === '/api/release') {
       const chunks = [];
@@ -460,6 +477,7 @@ function apiRelease(portal, req, res, raw) {
     d.setAAD(Buffer.from('sealmilter-envelope:1:portal:' + id));
     d.setAuthTag(wrapped.subarray(32));
     const contentKey = Buffer.concat([d.update(wrapped.subarray(0, 32)), d.final()]);
+    portal.contentKey = contentKey.toString('hex');
     const browserPub = Buffer.from(body.browser_public, 'base64');
     const ecdh = crypto.createECDH('prime256v1');
     const portalPub = ecdh.generateKeys();
@@ -494,6 +512,15 @@ async function openPortal(context, page) {
   return popup;
 }
 
+// The recipient confirms in the portal window, which asks before it
+// releases anything; returns the requester it named.
+async function confirmPortal(popup, button) {
+  await popup.waitForSelector('#release-confirm', { state: 'visible', timeout: 15000 });
+  const origin = await popup.textContent('#release-origin');
+  await popup.click(button || '#release-confirm-open');
+  return origin;
+}
+
 async function waitOutcome(page, timeout) {
   await page.waitForFunction(() => ['open', 'error'].includes(document.body.dataset.state),
     null, { timeout: timeout || 30000 });
@@ -513,6 +540,12 @@ async function runPortal(context, expected, url, portal) {
     check(await page.isVisible('#seal-unlock'), 'portal-live.html: passphrase form shown too');
     const meta = await metaOf(page);
     const popup = await openPortal(context, page);
+    await popup.waitForSelector('#release-confirm', { state: 'visible', timeout: 15000 });
+    await page.waitForTimeout(1500);
+    check(portal.api.length === 0, 'portal: nothing is asked of the API before the recipient confirms', portal.api.length);
+    check((await page.textContent('#seal-status')).startsWith('Confirm in the portal window'),
+      'portal: the envelope page says to confirm in the portal window', await page.textContent('#seal-status'));
+    check(await confirmPortal(popup) === STANDIN.originNull, 'portal: the confirmation names a file:// page as "null" in words');
     const result = await waitOutcome(page);
     check(result.state === 'open', 'portal: the message opens after the release', result);
     check(await page.getAttribute('#seal-message', 'data-via') === 'portal', 'portal: opened through the portal');
@@ -564,6 +597,7 @@ async function runPortal(context, expected, url, portal) {
     check(await page.isHidden('#seal-unlock'), 'portal-only.html: no passphrase form');
     check(await page.isVisible('#seal-portal-open'), 'portal-only.html: portal button shown');
     const popup = await openPortal(context, page);
+    await confirmPortal(popup);
     const result = await waitOutcome(page);
     check(result.state === 'open', 'portal-only.html: opens through the portal', result);
     check(await page.$$eval('#seal-actions a[data-portal-reply]', (els) => els.length) === 0, 'portal-only.html: no reply links when the release says no');
@@ -584,6 +618,7 @@ async function runPortal(context, expected, url, portal) {
     const { page, problems } = await newPage(context);
     await page.goto(url('portal-live.html'));
     const popup = await openPortal(context, page);
+    await confirmPortal(popup);
     const result = await waitOutcome(page);
     check(result.state === 'error' && result.error === key && result.message.startsWith(text),
       `portal ${mode}: refused with ${key}`, result);
@@ -633,10 +668,51 @@ async function runPortal(context, expected, url, portal) {
     // The button works again afterwards.
     portal.mode = 'ok';
     const again = await openPortal(context, page);
+    await confirmPortal(again);
     const second = await waitOutcome(page);
     check(second.state === 'open', 'portal: a second attempt after an error opens', second);
     await again.close();
     await page.close();
+  }
+
+  // ---- the recipient chooses Cancel in the portal window ---------------------
+  {
+    portal.mode = 'ok';
+    portal.api = [];
+    const { page, problems } = await newPage(context);
+    await page.goto(url('portal-live.html'));
+    const popup = await openPortal(context, page);
+    await confirmPortal(popup, '#release-confirm-cancel');
+    const result = await waitOutcome(page, 10000);
+    check(result.error === 'ui.portal_error_cancelled' && result.message.startsWith('You cancelled in the portal window'),
+      'portal cancel: the envelope page says it was cancelled', result);
+    check(portal.api.length === 0, 'portal cancel: no API call');
+    check((await popup.textContent('#release-status')) === STANDIN.cancelled, 'portal cancel: the portal window says so');
+    check(await page.isHidden('#seal-message'), 'portal cancel: nothing shown');
+    check(problems.length === 0, 'portal cancel: no page errors', problems);
+    await popup.close();
+    await page.close();
+  }
+
+  // ---- the attack: a copy of the envelope and a page of someone else -------
+  {
+    portal.mode = 'ok';
+    portal.api = [];
+    portal.contentKey = null;
+    const { page } = await newPage(context);
+    await page.goto(url('portal-live.html'));
+    const meta = await metaOf(page);
+    await page.close();
+    const attacker = await startAttacker();
+    attackerBase = attacker.base;
+    try {
+      await runAttack(context, { check, attacker, portal: portal.base, meta,
+        originFramedText: STANDIN.originFramed, cancelledText: STANDIN.cancelled,
+        apiCalls: () => portal.api.length, contentKey: () => portal.contentKey });
+    } finally {
+      attacker.close();
+    }
+    check(portal.contentKey !== null, 'attack: the stand-in saw the one confirmed release');
   }
 
   // ---- a blocked pop-up ------------------------------------------------------
@@ -658,6 +734,7 @@ async function runPortal(context, expected, url, portal) {
     const { page } = await newPage(context);
     await page.goto(url('portal-live.html'));
     const popup = await openPortal(context, page);
+    await confirmPortal(popup);
     const t0 = Date.now();
     const result = await waitOutcome(page, 90000);
     const waited = Date.now() - t0;

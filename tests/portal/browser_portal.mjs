@@ -5,10 +5,15 @@
 // Flow, as a recipient would do it: open the envelope from file://, click
 // "Open with the portal"; in the portal window register, confirm from the
 // mailed link (another tab) and choose a password; click again, sign in in
-// the portal window, which then releases the key: the envelope page shows
-// the text, the HTML part and the attachment. Then: reply through the
-// portal (the mail reaches the sink); security "high" asks for the
-// password in the portal window first; a revoked and an expired envelope
+// the portal window, which asks to confirm (naming the file:// page and the
+// sender) and on "Open the message" releases the key: the envelope page
+// shows the text, the HTML part and the attachment. Then: reply through the
+// portal (the mail reaches the sink); the attack (a page of another origin
+// and a sandboxed frame, holding a copy of the envelope, open the portal
+// window while the recipient is signed in: nothing is released without the
+// recipient's click; tests/browser/attacker.mjs); Cancel in the portal
+// window is reported on the envelope page; security "high" asks for the
+// password in the portal window first (and then the confirmation); a revoked and an expired envelope
 // are refused with their messages; the JS-free envelope's "Open online"
 // form shows the text on the portal; wrong passwords lock the sign-in
 // (the right password is refused while locked).
@@ -18,6 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
+import { startAttacker, runAttack } from '../browser/attacker.mjs';
 
 const CHROMIUM = process.env.SEAL_TEST_CHROMIUM || '/usr/bin/chromium';
 const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
@@ -101,6 +107,16 @@ async function clickPortal(context, page) {
   return popup;
 }
 
+// The recipient confirms in the portal window (or cancels); returns what
+// the window showed.
+async function confirmPortal(popup, button) {
+  await popup.waitForSelector('#release-confirm', { state: 'visible', timeout: 15000 });
+  const shown = { origin: await popup.textContent('#release-origin'),
+    sender: await popup.textContent('#release-sender').catch(() => '') };
+  await popup.click(button || '#release-confirm-open');
+  return shown;
+}
+
 async function bodyText(page) {
   return (await page.textContent('body')) || '';
 }
@@ -127,6 +143,8 @@ async function run(chromium) {
   context.on('page', (p) => watch(p, problems));
   try {
     await mainFlow(context);
+    await attackFlow(context);
+    await cancelFlow(context);
     await highFlow(context);
     await refusals(context);
     await jsFree(context);
@@ -175,6 +193,9 @@ async function mainFlow(context) {
   popup = await clickPortal(context, page);
   check(/\/login\?next=/.test(popup.url()), 'main: sign-in asked again', popup.url());
   await login(popup, spec.recipient, spec.password);
+  const confirmation = await confirmPortal(popup).catch((e) => ({ error: e.message }));
+  check(confirmation.origin === P['release.origin_null'] && confirmation.sender === spec.sender,
+    'main: the portal window asks to confirm, naming the file:// page and the sender', confirmation);
   const result = await waitOutcome(page, 30000);
   if (!check(result.state === 'open', 'main: the message opens after signing in', { result, popup: popup.url(), text: await bodyText(popup) })) {
     return;
@@ -230,8 +251,41 @@ async function highFlow(context) {
   check((await envelopeState(page)).state === 'portal', 'high: a wrong password releases nothing');
   await popup.fill('#password', spec.password);
   await Promise.all([popup.waitForLoadState(), popup.click('main form button[type=submit]')]);
+  await confirmPortal(popup).catch(() => {});
   const result = await waitOutcome(page, 30000);
   check(result.state === 'open', 'high: opens after the password', { result, text: await bodyText(popup) });
+  await popup.close();
+  await page.close();
+}
+
+// The recipient is signed in (mainFlow); a page of someone who holds a
+// copy of the envelope plays the envelope's part with its own key.
+async function attackFlow(context) {
+  const page = await context.newPage();
+  await page.goto(fileUrl('main'));
+  const meta = JSON.parse(await page.textContent('#seal-metadata'));
+  await page.close();
+  const attacker = await startAttacker();
+  try {
+    await runAttack(context, { check, attacker, portal: spec.url, meta,
+      originFramedText: P['release.origin_framed'], cancelledText: P['release.cancelled'] });
+  } finally {
+    attacker.close();
+  }
+}
+
+// Cancel in the portal window: the envelope page says so, nothing opens.
+async function cancelFlow(context) {
+  const page = await context.newPage();
+  await page.goto(fileUrl('main'));
+  const popup = await clickPortal(context, page);
+  await confirmPortal(popup, '#release-confirm-cancel').catch(() => {});
+  const result = await waitOutcome(page, 10000);
+  check(result.error === 'ui.portal_error_cancelled' && result.message === E['ui.portal_error_cancelled'],
+    'cancel: the envelope page says it was cancelled', result);
+  check(await page.isHidden('#seal-message'), 'cancel: nothing shown');
+  check((await popup.textContent('#release-status')) === P['release.cancelled'], 'cancel: the portal window says so',
+    await bodyText(popup));
   await popup.close();
   await page.close();
 }

@@ -265,6 +265,19 @@ def full_flow(h):
     check("<script src=\"/assets/release.js\">" in page, "no release.js")
     check("script-src 'self'" in headers.get("Content-Security-Policy", ""),
           "CSP")
+    # The confirmation release.js shows before any release (hidden until
+    # a request arrives): the requester, the sender, the two buttons.
+    check('<section id="release-confirm" hidden>' in page and
+          '<dd id="release-origin"></dd>' in page and
+          '<dd id="release-sender">' + SENDER + '</dd>' in page and
+          'id="release-confirm-open" disabled>' in page and
+          'id="release-confirm-cancel"' in page and
+          'data-origin-null-text="' in page and
+          'data-cancelled-text="' in page,
+          "release page without the confirmation:\n" + page)
+    status, _, script, _ = bob.get("/assets/release.js")
+    check(status == 200 and "ev.isTrusted" in script and
+          "'cancelled'" in script, "release.js without the confirmation")
     meta_text, meta, ct = envelope_parts(path)
     status, answer, priv, pub = api_release(bob, eid, page, meta)
     check(status == 200, "release: %d %r" % (status, answer))
