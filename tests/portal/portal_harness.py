@@ -10,15 +10,21 @@ browser test of the envelope opener).
     h.revoke(eid); h.expire(eid)   # through sealctl envelope revoke|expire
     h.stop()
 
+    sys.exit(run_suite(TESTS, build_dir, "sealportal-test-"))
+                     # each test(h) against one portal; 0 when all passed
+
 Everything listens on 127.0.0.1 only. Written for this project.
 """
 import base64
 import os
 import secrets
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
+import traceback
 
 
 def free_port():
@@ -253,3 +259,33 @@ class PortalHarness:
                 if left <= 0:
                     raise TimeoutError("no mail for %s" % to)
                 self.sink.lock.wait(left)
+
+
+def run_suite(tests, build_dir, prefix):
+    """Runs each fn(h) of `tests` against one started portal, goes on after
+    a failure, prints ok/FAIL lines and the portal's log tail on failure;
+    a portal that exits non-zero counts as a failure. Returns 0 or 1."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    h = PortalHarness(tmp, build_dir)
+    failures = 0
+    try:
+        h.start()
+        for fn in tests:
+            try:
+                fn(h)
+                print("ok   %s" % fn.__name__)
+            except Exception:  # noqa: BLE001 - report and go on
+                failures += 1
+                print("FAIL %s" % fn.__name__)
+                traceback.print_exc()
+    finally:
+        rc = h.stop()
+        if failures:
+            print("--- sealportal log ---\n" + h.log()[-4000:])
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if rc not in (0, None):
+        print("sealportal exit status %r" % rc)
+        failures += 1
+    print("%d of %d failed" % (failures, len(tests)))
+    return 1 if failures else 0

@@ -15,17 +15,14 @@ import http.cookiejar
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
-import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from portal_harness import PortalHarness  # noqa: E402
+from portal_harness import run_suite  # noqa: E402
 
 try:
     import cryptography  # noqa: F401
@@ -517,30 +514,7 @@ def hostile_input(h):
 
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else "build"
-    tmp = tempfile.mkdtemp(prefix="sealportal-test-")
-    h = PortalHarness(tmp, build)
-    failures = 0
-    try:
-        h.start()
-        for fn in TESTS:
-            try:
-                fn(h)
-                print("ok   %s" % fn.__name__)
-            except Exception:  # noqa: BLE001 - report and go on
-                failures += 1
-                print("FAIL %s" % fn.__name__)
-                traceback.print_exc()
-    finally:
-        rc = h.stop()
-        if failures:
-            print("--- sealportal log ---\n" + h.log()[-4000:])
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    if rc not in (0, None):
-        print("sealportal exit status %r" % rc)
-        failures += 1
-    print("%d of %d failed" % (failures, len(TESTS)))
-    return 1 if failures else 0
+    return run_suite(TESTS, build, "sealportal-test-")
 
 
 if __name__ == "__main__":
