@@ -303,9 +303,13 @@ Response App::Route(Ctx& ctx) {
   const std::string& p = r.path;
   bool get = r.method == "GET" || r.method == "HEAD";
   bool post = r.method == "POST";
-  if (!get && !post) {
+  // HEAD only where a GET changes nothing: on the envelope pages a GET
+  // records an opening (audit, read receipt), which a link checker's HEAD
+  // must not.
+  const bool head_ok = p == "/" || p.empty() || p.starts_with("/assets/");
+  if ((!get && !post) || (r.method == "HEAD" && !head_ok)) {
     Response resp = Message(ctx, 405, "error.title", "error.method");
-    resp.SetHeader("Allow", "GET, HEAD, POST");
+    resp.SetHeader("Allow", head_ok ? "GET, HEAD, POST" : "GET, POST");
     return resp;
   }
   if (p.starts_with("/assets/")) {

@@ -7,7 +7,9 @@ what cpp-httplib would otherwise do with bodies and ranges.
   Content-Length, and would read a chunked or unframed body whole; nothing
   sent after it is taken for a second request;
 * Range is ignored: a multi-range request gets the whole page once, not a
-  multipart answer that repeats it per range.
+  multipart answer that repeats it per range;
+* HEAD is answered only where a GET changes nothing (/, /assets/): on the
+  envelope pages a GET records an opening, so HEAD gets 405 there.
 
 usage: test_portal_framing.py BUILD_DIR
 """
@@ -107,6 +109,20 @@ def ranges_are_ignored(h):
     check(b"multipart/byteranges" not in raw, "a multi-range answer")
     check(len(raw) < 2 * len(plain) + 1024,
           "answer of %d bytes for a %d-byte page" % (len(raw), len(plain)))
+
+
+@test
+def head_only_where_get_changes_nothing(h):
+    for path, want in (("/assets/release.js", b"200"), ("/", b"200"),
+                       ("/open/" + "0" * 32, b"405"),
+                       ("/open/" + "0" * 32 + "?part=1", b"405"),
+                       ("/release?id=" + "0" * 32, b"405"),
+                       ("/confirm?token=x", b"405")):
+        raw = exchange(h, b"HEAD " + path.encode() + b" HTTP/1.1\r\n"
+                          b"Host: x\r\nConnection: close\r\n\r\n")
+        lines = status_lines(raw)
+        check(lines and lines[0].split(b" ")[1] == want,
+              "HEAD %s: %r" % (path, lines))
 
 
 def main():
