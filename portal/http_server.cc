@@ -78,12 +78,7 @@ HttpServer::HttpServer(App* app, size_t max_body) : impl_(new Impl) {
         continue;
       }
       if (name == "x-sealportal-raw-content-type") name = "content-type";
-      auto it = req.headers.find(name);
-      if (it == req.headers.end()) {
-        req.headers.emplace(name, v);
-      } else if (name == "cookie") {
-        it->second += "; " + v;
-      }
+      AddRequestHeader(req.headers, std::move(name), v);
     }
     req.body = in.body;
     req.remote = in.remote_addr;

@@ -2,6 +2,8 @@
 // (web.h).
 #include "portal/web.h"
 
+#include <cctype>
+
 #include "lib/envelope/escape.h"
 
 namespace seal::portal {
@@ -185,6 +187,19 @@ std::string ClientAddress(std::string_view remote,
     end = comma;
   }
   return client;
+}
+
+void AddRequestHeader(std::map<std::string, std::string>& headers,
+                      std::string name, const std::string& value) {
+  for (char& c : name) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  auto it = headers.find(name);
+  if (it == headers.end()) {
+    headers.emplace(std::move(name), value);
+  } else {
+    it->second += (name == "cookie" ? "; " : ", ") + value;
+  }
 }
 
 std::vector<std::pair<std::string, std::string>> SecurityHeaders(

@@ -63,6 +63,13 @@ std::string ClientAddress(std::string_view remote,
                           std::string_view forwarded_for,
                           const std::vector<gateway::Cidr>& trusted_proxies);
 
+// Adds one received header line to `headers` (lower-case names). A
+// repeated name joins the earlier value as one list, in order: Cookie with
+// "; ", the others with ", " (RFC 9110 5.3). So a forged X-Forwarded-For
+// line before the proxy's own is still to the left of the proxy's hop.
+void AddRequestHeader(std::map<std::string, std::string>& headers,
+                      std::string name, const std::string& value);
+
 // Headers for every answer. `https`: add HSTS. `opener_allowed`: the
 // key-release page must keep window.opener (Cross-Origin-Opener-Policy
 // unsafe-none); every other page severs it (same-origin).

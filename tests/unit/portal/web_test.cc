@@ -101,6 +101,24 @@ TEST_CASE("web: the client address behind trusted proxies") {
   CHECK(ClientAddress("127.0.0.1", "", trusted) == "127.0.0.1");
 }
 
+TEST_CASE("web: repeated request headers are one list") {
+  std::map<std::string, std::string> h;
+  AddRequestHeader(h, "Cookie", "a=1");
+  AddRequestHeader(h, "cookie", "b=2");
+  CHECK(h["cookie"] == "a=1; b=2");
+  // A proxy that adds its own X-Forwarded-For line after the client's
+  // forged one: the proxy's hop stays the rightmost.
+  AddRequestHeader(h, "X-Forwarded-For", "9.9.9.9");
+  AddRequestHeader(h, "X-Forwarded-For", "203.0.113.9");
+  CHECK(h["x-forwarded-for"] == "9.9.9.9, 203.0.113.9");
+  Result<gateway::Cidr> proxy = gateway::ParseCidr("127.0.0.1");
+  REQUIRE(proxy.ok());
+  CHECK(ClientAddress("127.0.0.1", h["x-forwarded-for"], {*proxy}) ==
+        "203.0.113.9");
+  AddRequestHeader(h, "Host", "x");
+  CHECK(h.count("host") == 1);
+}
+
 TEST_CASE("web: security headers") {
   auto find = [](const auto& h, const std::string& name) {
     for (const auto& [n, v] : h) {
