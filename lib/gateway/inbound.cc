@@ -272,7 +272,8 @@ class Inbound {
         services_(services),
         spool_(spool) {}
 
-  InboundOutcome Run() {
+  // Every copy of our result header goes; returns its name.
+  std::string RemoveResultHeaders() {
     std::string header = ResultHeaderName(config_);
     if (header != in_.result_header) {
       Warn("inbound.result_header \"" + in_.result_header +
@@ -289,6 +290,18 @@ class Inbound {
         out_.plan);
     if (spoofed > 0)
       Detail("removed_result_headers=" + std::to_string(spoofed));
+    return header;
+  }
+
+  // Internal mail: only the forged verdicts go.
+  InboundOutcome RemoveVerdicts() {
+    RemoveResultHeaders();
+    SubjectEdit({}, /*signature_tags_only=*/true);
+    return std::move(out_);
+  }
+
+  InboundOutcome Run() {
+    const std::string header = RemoveResultHeaders();
 
     crypto::EntityRef top = TopEntity(m_);
     bool enveloped = IsEnveloped(top);
@@ -653,7 +666,10 @@ class Inbound {
   }
 
   // Sets the Subject to carry `tags` (and no copy of ours the sender put).
-  void SubjectEdit(const std::vector<std::string>& tags) {
+  // `signature_tags_only`: internal mail, where "[secure]" is also what a
+  // colleague types to ask for encryption; only the signature verdicts go.
+  void SubjectEdit(const std::vector<std::string>& tags,
+                   bool signature_tags_only = false) {
     std::vector<std::string> ours;
     for (const std::string* t :
          {&in_.tag_encrypted, &in_.tag_signed_ok, &in_.tag_signed_invalid}) {
@@ -661,13 +677,22 @@ class Inbound {
     }
     const RawField* subject = FindField(m_, "Subject");
     std::string before = subject != nullptr ? subject->value : "";
-    std::string after = TagSubject(before, ours, tags);
+    std::optional<std::string> decoded = DecodedSubject(before);
+    // All our tags are taken off the front; for internal mail a leading
+    // encryption tag is put back (what the user wrote), so a signature tag
+    // behind it goes too.
+    std::vector<std::string> add = tags;
+    if (signature_tags_only && !in_.tag_encrypted.empty() &&
+        HasLeadingTag(decoded ? *decoded : before, {in_.tag_encrypted})) {
+      add.insert(add.begin(), in_.tag_encrypted);
+    }
+    std::string after = TagSubject(before, ours, add);
     // A copy of our tag behind RFC 2047 encoding is removed as well; the
     // rest of the Subject is then written encoded again.
-    if (std::optional<std::string> decoded = DecodedSubject(before)) {
-      if (HasLeadingTag(*decoded, ours)) {
-        after =
-            envelope::EncodeHeaderValue(TagSubject(*decoded, ours, tags), 7);
+    if (decoded && HasLeadingTag(*decoded, ours)) {
+      std::string text = TagSubject(*decoded, ours, add);
+      if (text != TagSubject(*decoded, {}, {})) {
+        after = envelope::EncodeHeaderValue(text, 7);
       }
     }
     // A second Subject (RFC 5322 allows one) carrying one of our tags,
@@ -678,9 +703,9 @@ class Inbound {
       if (!EqualsIgnoreAsciiCase(f.name, "Subject") || f.occurrence < 2) {
         continue;
       }
-      std::optional<std::string> decoded = DecodedSubject(f.value);
+      std::optional<std::string> other = DecodedSubject(f.value);
       if (HasLeadingTag(f.value, ours) ||
-          (decoded && HasLeadingTag(*decoded, ours))) {
+          (other && HasLeadingTag(*other, ours))) {
         forged.push_back(f.occurrence);
       }
     }
@@ -745,6 +770,14 @@ std::string TagSubject(std::string_view subject,
   if (!out.empty() && !rest.empty()) out += ' ';
   out += rest;
   return out;
+}
+
+InboundOutcome RemoveForgedVerdicts(const MessageParts& message,
+                                    const Config& config) {
+  const Envelope envelope;
+  const Services services;
+  const SpoolOptions spool;
+  return Inbound(message, envelope, config, services, spool).RemoveVerdicts();
 }
 
 InboundOutcome ProcessInbound(const MessageParts& message,

@@ -63,6 +63,15 @@ InboundOutcome ProcessInbound(const MessageParts& message,
                               const Services& services,
                               const SpoolOptions& spool);
 
+// Internal mail (from inside to inside): nobody inside may write our
+// verdicts either, so, as for inbound mail, every copy of the result
+// header and the leading copies of our signature tags in the Subject are
+// removed (the plan and detail of the outcome). The encryption tag stays:
+// inside, "[secure]" is also how a user asks for encryption. Nothing is
+// decrypted or verified.
+InboundOutcome RemoveForgedVerdicts(const MessageParts& message,
+                                    const Config& config);
+
 // The result header name to use: inbound.result_header when it is a valid
 // field name (printable ASCII without ':' or space, 1-76 bytes), else
 // "X-Seal-Result".

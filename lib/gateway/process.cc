@@ -138,6 +138,12 @@ class Processor {
         return in.verdict;
       }
     }
+    if (ctx.direction == rules::Direction::kInternal) {
+      InboundOutcome in = RemoveForgedVerdicts(parts, config_);
+      for (const std::string& w : in.warnings) t_.log().Warning() << w;
+      detail_ = in.detail;
+      plan = std::move(in.plan);
+    }
     // --- end inbound S/MIME ---
     Result<rules::Evaluation> eval =
         rules::Evaluate(*policy_.rules, *text, ctx);

@@ -3,15 +3,18 @@
 // valid / invalid / expired / untrusted, harvesting, the forged result
 // header, and the Subject tags (configurable, empty, forged).
 #include <catch2/catch.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "lib/crypto/decrypt.h"
 #include "lib/gateway/harvest.h"
 #include "lib/gateway/inbound.h"
+#include "lib/gateway/policy.h"
 #include "lib/mime/charset.h"
 #include "lib/mime/encoded_words.h"
 #include "lib/mime/header_fields.h"
+#include "lib/snapshot.h"
 #include "tests/unit/gateway/smime_test_util.h"
 
 namespace seal::gateway {
@@ -552,6 +555,59 @@ TEST_CASE("inbound: a forged result header is removed, forged tags too") {
     CHECK_THAT(FieldOf(r2.delivered, "X-Seal-Result"),
                Catch::Contains("signature=untrusted"));
     CHECK(FieldOf(r2.delivered, "Subject") == "[signed INVALID] hi");
+  }
+}
+
+TEST_CASE("internal mail: forged verdicts go too") {
+  // A colleague cannot forge our verdict either: internal mail (from
+  // inside to inside) loses the result header and leading copies of our
+  // tags, as inbound mail does, and nothing else happens to it.
+  SmimeFixture f;
+  const std::string raw =
+      "From: mallory@example.org\r\n"
+      "To: bob@example.org\r\n"
+      "Subject: =?UTF-8?Q?=5Bsigned_OK=5D?= new bank details\r\n"
+      "X-Seal-Result: smime=signed; signature=valid; signer=ceo@example.org\r\n"
+      "\r\n"
+      "Please pay.\r\n";
+  MessageParts parts = SplitMessage(raw);
+  InboundOutcome out = RemoveForgedVerdicts(parts, f.config);
+  std::string delivered = Apply(raw, out.plan);
+  CHECK(CountFields(delivered, "X-Seal-Result") == 0);
+  CHECK(FieldOf(delivered, "Subject").find("5Bsigned") == std::string::npos);
+  CHECK(out.plan.body == nullptr);
+
+  // Through ProcessMessage, for an authenticated sender writing inside.
+  auto policy = BuildPolicy(f.config);
+  REQUIRE(policy.ok());
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->config = f.config;
+  snapshot->policy = *policy;
+  Transaction t(snapshot, Logger("s1/IN1"));
+  t.envelope().sender = "mallory@example.org";
+  t.envelope().auth_authen = "mallory";
+  t.envelope().recipients = {"bob@example.org"};
+  REQUIRE(t.spool().Append(raw).ok());
+  ConnectionInfo c;
+  c.client_addr = "192.0.2.9";
+  Outcome o = ProcessMessage(t, c, f.services);
+  CHECK(o.verdict.kind == Verdict::Kind::kAccept);
+  std::string through = Apply(raw, o.plan);
+  CHECK(CountFields(through, "X-Seal-Result") == 0);
+  CHECK(FieldOf(through, "Subject").find("5Bsigned") == std::string::npos);
+
+  // "[secure]" is how a colleague asks for encryption: it stays, and a
+  // signature tag behind it still goes.
+  for (const auto& [in, want] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"[secure] plans", "[secure] plans"},
+           {"[secure] [signed OK] plans", "[secure] plans"},
+           {"[SIGNED OK][secure] plans", "plans"}}) {
+    const std::string asked =
+        "From: alice@example.org\r\nTo: bob@example.org\r\nSubject: " + in +
+        "\r\n\r\nhi\r\n";
+    InboundOutcome kept = RemoveForgedVerdicts(SplitMessage(asked), f.config);
+    CHECK(FieldOf(Apply(asked, kept.plan), "Subject") == want);
   }
 }
 
