@@ -886,6 +886,15 @@
       keys = fresh();  // a new key pair for every attempt
     }
 
+    // Waits PORTAL_TIMEOUT_MS (again) for the portal's answer.
+    function awaitRelease(cur) {
+      clearTimeout(cur.timer);
+      cur.timer = setTimeout(() => {
+        if (!cur.done) fail(cur, 'ui.portal_error_timeout');
+      }, PORTAL_TIMEOUT_MS);
+      showStatus(t('ui.portal_releasing'));
+    }
+
     function fail(cur, key) {
       finish(cur);
       showError(key);
@@ -932,11 +941,7 @@
         if (cur.done) return;
         cur.win.postMessage({ type: 'sealportal-request', id: id, key_id: slot.key_id,
           iv: slot.iv, wrapped: slot.wrapped, browser_public: k.publicB64 }, portal.origin);
-        clearTimeout(cur.timer);
-        cur.timer = setTimeout(() => {
-          if (!cur.done) fail(cur, 'ui.portal_error_timeout');
-        }, PORTAL_TIMEOUT_MS);
-        showStatus(t('ui.portal_releasing'));
+        awaitRelease(cur);
         return;
       }
       if (data.type === 'sealportal-confirm') {
@@ -947,11 +952,7 @@
         return;
       }
       if (data.type === 'sealportal-confirmed') {
-        clearTimeout(cur.timer);
-        cur.timer = setTimeout(() => {
-          if (!cur.done) fail(cur, 'ui.portal_error_timeout');
-        }, PORTAL_TIMEOUT_MS);
-        showStatus(t('ui.portal_releasing'));
+        awaitRelease(cur);
         return;
       }
       if (data.type === 'sealportal-error') {
