@@ -17,14 +17,25 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// An address for MAIL FROM/RCPT TO <...>: nothing that ends the path or
+// the command line; white space only inside a quoted local part
+// ("john doe"@example.org, RFC 5321 4.1.2), which MTAs accept and pass on.
 bool ValidAddress(std::string_view a) {
-  for (char c : a) {
-    if (c == '<' || c == '>' || c == '\r' || c == '\n' || c == ' ' ||
-        c == '\0') {
+  bool quoted = false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const char c = a[i];
+    if (c == '<' || c == '>' || c == '\r' || c == '\n' || c == '\0') {
       return false;
     }
+    if (quoted && c == '\\' && i + 1 < a.size()) {
+      ++i;  // a quoted-pair
+      if (a[i] == '\r' || a[i] == '\n' || a[i] == '\0') return false;
+      continue;
+    }
+    if (c == '"') quoted = !quoted;
+    if ((c == ' ' || c == '\t') && !quoted) return false;
   }
-  return true;
+  return !quoted;
 }
 
 class Connection {

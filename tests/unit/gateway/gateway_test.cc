@@ -274,6 +274,29 @@ TEST_CASE("SMTP client: refusals, bad addresses, nobody listening") {
   CHECK(SendSmtp({"127.0.0.1", 1},
                  SmtpMessage{"", {"x@example.org\r\nRSET"}, "a", {}})
             .code() == StatusCode::kInvalidArgument);
+  // White space only inside a quoted local part, which must be closed.
+  for (const char* bad : {"john doe@example.org", "\"john doe@example.org",
+                          "\"a\\\r\"@example.org", "a\t@example.org"}) {
+    INFO(bad);
+    CHECK(SendSmtp({"127.0.0.1", 1}, SmtpMessage{"", {bad}, "a", {}}).code() ==
+          StatusCode::kInvalidArgument);
+  }
+}
+
+TEST_CASE("SMTP client: a quoted local part with a space is sent as is") {
+  // An address the MTA took ("john doe"@x) must not become a 451 at every
+  // retry because we cannot re-inject it.
+  FakeServer server({"220 fake", "250 hi", "250 ok", "250 ok", "354 go",
+                     "250 queued", "221 bye"});
+  Status s = SendSmtp(
+      {"127.0.0.1", server.port()},
+      SmtpMessage{
+          "\"a b\"@example.org", {"\"john doe\"@example.org"}, "x\r\n", {}});
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  CHECK_THAT(server.Received(),
+             Catch::Contains("MAIL FROM:<\"a b\"@example.org>\r\n") &&
+                 Catch::Contains("RCPT TO:<\"john doe\"@example.org>\r\n"));
 }
 
 TEST_CASE("direction from authentication, networks and domains") {
