@@ -241,10 +241,16 @@ bool StartsWithTag(std::string_view s, std::string_view tag) {
          !IsAsciiAlnum(s[tag.size()]);
 }
 
-bool HasLeadingTag(std::string_view s, const std::vector<std::string>& tags) {
+// `s` without its leading spaces and tabs.
+std::string_view SkipBlanks(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
     s.remove_prefix(1);
   }
+  return s;
+}
+
+bool HasLeadingTag(std::string_view s, const std::vector<std::string>& tags) {
+  s = SkipBlanks(s);
   for (const std::string& t : tags) {
     if (StartsWithTag(s, t)) return true;
   }
@@ -420,8 +426,7 @@ class Inbound {
     // the sender encrypted to: otherwise anyone holding a copy of the
     // ciphertext could have it decrypted by re-sending it to themselves.
     for (const std::string& rcpt : env_.recipients) {
-      std::string address = rcpt;
-      for (char& c : address) c = LowerAscii(c);
+      const std::string address = crypto::ToLowerAscii(rcpt);
       const size_t at = address.rfind('@');
       const std::string domain =
           at == std::string::npos ? "" : address.substr(at + 1);
@@ -491,7 +496,6 @@ class Inbound {
     return std::nullopt;
   }
 
-  // The address a signature must name: From's, else the envelope sender.
   // The one address a signature must be bound to: the From field's
   // mailbox, or the envelope sender when there is no From field. "" with
   // `why` set when there is none to bind to: several From fields or
@@ -742,21 +746,12 @@ std::string ResultHeaderName(const Config& config) {
 std::string TagSubject(std::string_view subject,
                        const std::vector<std::string>& remove_tags,
                        const std::vector<std::string>& tags) {
-  std::string_view rest = subject;
-  auto skip_blanks = [&rest] {
-    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) {
-      rest.remove_prefix(1);
-    }
-  };
-  skip_blanks();
+  std::string_view rest = SkipBlanks(subject);
   for (bool again = true; again;) {
     again = false;
     for (const std::string& t : remove_tags) {
       if (StartsWithTag(rest, t)) {
-        rest.remove_prefix(t.size());
-        while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) {
-          rest.remove_prefix(1);
-        }
+        rest = SkipBlanks(rest.substr(t.size()));
         again = true;
       }
     }
